@@ -1,0 +1,65 @@
+# nscale-jupyter: every target creates or reuses .venv and installs what it needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: help venv engine browser lint format test test-fast demo lab bench record-fixtures model clean
+
+help:
+	@echo "make demo   - run the quickstart notebook for real (local engine when NSCALE_API_KEY is unset)"
+	@echo "make test   - install what is needed and run lint + every test"
+	@echo "make lint   - ruff (lint + format check) and mypy --strict"
+	@echo "make bench  - benchmarks, printed as ratios measured side by side"
+	@echo "make lab    - JupyterLab on notebooks/ with the local engine started"
+	@echo "make engine - create/reuse the vLLM engine venv (~/.cache/nscale-jupyter)"
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+venv: $(STAMP)
+
+engine:
+	bash scripts/engine_venv.sh
+
+browser: venv
+	bash scripts/install_browser.sh
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: venv engine browser lint
+	$(PY) scripts/run_pytest.py $(PYTEST_ARGS)
+
+# Unit tests only: no engine, kernel or browser.
+test-fast: venv
+	$(PY) -m pytest -q -m "not engine and not kernel and not browser" $(PYTEST_ARGS)
+
+demo: venv engine
+	$(PY) scripts/demo.py
+
+lab: venv engine
+	$(PY) scripts/lab.py
+
+bench: venv engine
+	$(PY) benchmarks/run.py
+
+record-fixtures: venv engine
+	$(PY) scripts/record_fixtures.py
+
+model: engine
+	$$(bash scripts/engine_venv.sh --print-python) scripts/build_tiny_model.py
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,141 @@
+"""nscale-jupyter: chat with the nscale inference API (or any OpenAI-compatible
+server) from Jupyter and Python.
+
+``%load_ext nscale_jupyter`` registers the ``%%chat`` / ``%chat`` magics.
+Heavy parts (IPython magics, display, widgets, matplotlib) load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._client import AsyncClient, ChatStream
+from ._config import DEFAULT_BASE_URL
+from ._events import (
+    ChoiceFinished,
+    ContentDelta,
+    LogprobsDelta,
+    ReasoningDelta,
+    StreamDone,
+    StreamEvent,
+    ToolCallDelta,
+    UsageUpdate,
+)
+from ._exceptions import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigError,
+    ConnectError,
+    InStreamError,
+    NotFoundError,
+    NscaleError,
+    RateLimitError,
+    ServerError,
+    StreamError,
+    StreamInterrupted,
+    TimeoutError,
+    TransportError,
+    UnprocessableError,
+)
+from ._options import OPTIONS, Option, OptionError
+from ._retry import RetryNotice
+from ._sync import Client
+from ._types import (
+    ChatRequest,
+    ChatResult,
+    Choice,
+    ImagePart,
+    Message,
+    Model,
+    TextPart,
+    Timing,
+    TokenLogprob,
+    ToolCall,
+    TopLogprob,
+    Usage,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from IPython.core.interactiveshell import InteractiveShell
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "OPTIONS",
+    "APIError",
+    "AsyncClient",
+    "AuthenticationError",
+    "BadRequestError",
+    "ChatRequest",
+    "ChatResult",
+    "ChatStream",
+    "Choice",
+    "ChoiceFinished",
+    "Client",
+    "ConfigError",
+    "ConnectError",
+    "ContentDelta",
+    "ImagePart",
+    "InStreamError",
+    "LogprobsDelta",
+    "Message",
+    "Model",
+    "NotFoundError",
+    "NscaleError",
+    "Option",
+    "OptionError",
+    "RateLimitError",
+    "ReasoningDelta",
+    "RetryNotice",
+    "ServerError",
+    "StreamDone",
+    "StreamError",
+    "StreamEvent",
+    "StreamInterrupted",
+    "TextPart",
+    "TimeoutError",
+    "Timing",
+    "TokenLogprob",
+    "ToolCall",
+    "ToolCallDelta",
+    "TopLogprob",
+    "TransportError",
+    "UnprocessableError",
+    "Usage",
+    "UsageUpdate",
+    "__version__",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+]
+
+
+def load_ipython_extension(ipython: InteractiveShell) -> None:
+    """``%load_ext nscale_jupyter``: register the magics."""
+    from ._magics import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: InteractiveShell) -> None:
+    """``%unload_ext nscale_jupyter``: remove the magics, close the client."""
+    from ._magics import unload_ipython_extension as unload
+
+    unload(ipython)
+
+
+def __getattr__(name: str) -> Any:
+    # Public names whose modules are heavier or come later, loaded on first use.
+    lazy = _LAZY.get(name)
+    if lazy is None:
+        raise AttributeError(f"module 'nscale_jupyter' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(lazy, __name__), name)
+    globals()[name] = value
+    return value
+
+
+#: name -> module, for names whose modules load on first use.
+_LAZY: dict[str, str] = {}

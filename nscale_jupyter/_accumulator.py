@@ -1,0 +1,218 @@
+"""A pure stream accumulator: parsed chunks in, typed events and a result out.
+
+Non-streaming responses are fed through the same code (as one chunk per
+choice), so both paths give identical results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ._events import (
+    ChoiceFinished,
+    ContentDelta,
+    LogprobsDelta,
+    ReasoningDelta,
+    StreamEvent,
+    ToolCallDelta,
+    UsageUpdate,
+)
+from ._types import ChatRequest, ChatResult, Choice, Timing, TokenLogprob, ToolCall, Usage
+
+__all__ = ["StreamAccumulator"]
+
+
+class _ToolState:
+    __slots__ = ("arguments", "id", "name", "type")
+
+    def __init__(self) -> None:
+        self.id: str | None = None
+        self.name: str | None = None
+        self.type = "function"
+        self.arguments: list[str] = []
+
+
+class _ChoiceState:
+    __slots__ = (
+        "content",
+        "finish_reason",
+        "logprobs",
+        "reasoning",
+        "role",
+        "stop_reason",
+        "tools",
+    )
+
+    def __init__(self) -> None:
+        self.content: list[str] = []
+        self.reasoning: list[str] = []
+        self.tools: dict[int, _ToolState] = {}
+        self.logprobs: list[TokenLogprob] | None = None
+        self.finish_reason: str | None = None
+        self.stop_reason: str | int | None = None
+        self.role = "assistant"
+
+    def snapshot(self, index: int) -> Choice:
+        return Choice(
+            index=index,
+            content="".join(self.content) or None,
+            reasoning="".join(self.reasoning) or None,
+            tool_calls=tuple(
+                ToolCall(t.id, t.name, "".join(t.arguments), i, t.type)
+                for i, t in sorted(self.tools.items())
+            ),
+            logprobs=tuple(self.logprobs) if self.logprobs is not None else None,
+            finish_reason=self.finish_reason,
+            stop_reason=self.stop_reason,
+            role=self.role,
+        )
+
+
+class StreamAccumulator:
+    """Merge ``chat.completion.chunk`` objects, one at a time.
+
+    - content and reasoning deltas are appended per choice (``reasoning``
+      preferred over ``reasoning_content``, never both);
+    - tool-call pieces are merged by their ``index`` (id and name from the
+      first piece that has them, argument fragments concatenated);
+    - ``n > 1`` choices may interleave, or share a chunk;
+    - the usage-only final chunk (``choices: []``) sets usage; the last wins.
+    """
+
+    __slots__ = ("_choices", "chunks", "created", "id", "model", "system_fingerprint", "usage")
+
+    def __init__(self) -> None:
+        self._choices: dict[int, _ChoiceState] = {}
+        self.usage: Usage | None = None
+        self.id: str | None = None
+        self.created: int | None = None
+        self.model: str | None = None
+        self.system_fingerprint: str | None = None
+        self.chunks: list[Mapping[str, Any]] = []
+
+    def feed(self, chunk: Mapping[str, Any]) -> list[StreamEvent]:
+        """Take one parsed chunk; return the events it carries."""
+        self.chunks.append(chunk)
+        if self.id is None:
+            self.id = chunk.get("id")
+            self.created = chunk.get("created")
+        if self.model is None:
+            self.model = chunk.get("model")
+        fingerprint = chunk.get("system_fingerprint")
+        if fingerprint is not None:
+            self.system_fingerprint = fingerprint
+        events: list[StreamEvent] = []
+        for c in chunk.get("choices") or ():
+            self._feed_choice(c, events)
+        usage = chunk.get("usage")
+        if usage:
+            self.usage = Usage.from_json(usage)
+            events.append(UsageUpdate(self.usage))
+        return events
+
+    def _feed_choice(self, c: Mapping[str, Any], events: list[StreamEvent]) -> None:
+        index = c.get("index") or 0
+        state = self._choices.get(index)
+        if state is None:
+            state = self._choices[index] = _ChoiceState()
+        delta = c.get("delta") or {}
+        if delta:
+            role = delta.get("role")
+            if role:
+                state.role = role
+            reasoning = delta.get("reasoning")
+            if reasoning is None:
+                reasoning = delta.get("reasoning_content")
+            if reasoning:
+                state.reasoning.append(reasoning)
+                events.append(ReasoningDelta(index, reasoning))
+            content = delta.get("content")
+            if content:
+                state.content.append(content)
+                events.append(ContentDelta(index, content))
+            calls = delta.get("tool_calls")
+            if calls:
+                for call in calls:
+                    self._feed_tool(index, state, call, events)
+        logprobs = c.get("logprobs")
+        if logprobs is not None:
+            if state.logprobs is None:
+                state.logprobs = []
+            entries = logprobs.get("content") if isinstance(logprobs, Mapping) else None
+            if entries:
+                tokens = tuple(map(TokenLogprob.from_json, entries))
+                state.logprobs.extend(tokens)
+                events.append(LogprobsDelta(index, tokens))
+        finish = c.get("finish_reason")
+        if finish is not None:
+            state.finish_reason = finish
+            state.stop_reason = c.get("stop_reason")
+            events.append(ChoiceFinished(index, finish, state.stop_reason))
+
+    @staticmethod
+    def _feed_tool(
+        index: int, state: _ChoiceState, call: Mapping[str, Any], events: list[StreamEvent]
+    ) -> None:
+        call_id = call.get("id")
+        tool_index = call.get("index")
+        if tool_index is None:  # servers that omit it: a new id starts a new call
+            last = max(state.tools, default=-1)
+            is_new = last < 0 or (call_id is not None and call_id != state.tools[last].id)
+            tool_index = last + 1 if is_new else last
+        tool = state.tools.get(tool_index)
+        if tool is None:
+            tool = state.tools[tool_index] = _ToolState()
+        if call_id and not tool.id:
+            tool.id = call_id
+        if call.get("type"):
+            tool.type = call["type"]
+        function = call.get("function") or {}
+        name = function.get("name")
+        if name and not tool.name:
+            tool.name = name
+        arguments = function.get("arguments") or ""
+        if arguments:
+            tool.arguments.append(arguments)
+        events.append(ToolCallDelta(index, tool_index, call_id, name, arguments))
+
+    def feed_response(self, response: Mapping[str, Any]) -> list[StreamEvent]:
+        """Take a whole non-streaming ``chat.completion`` response."""
+        choices = []
+        for c in response.get("choices") or ():
+            message = dict(c.get("message") or {})
+            message["tool_calls"] = [
+                {**call, "index": call.get("index", i)}
+                for i, call in enumerate(message.get("tool_calls") or ())
+            ]
+            choices.append({**c, "delta": message})
+        chunk = {**response, "choices": choices}
+        events = self.feed(chunk)
+        self.chunks.clear()
+        return events
+
+    def result(
+        self,
+        *,
+        truncated: bool = False,
+        error: str | None = None,
+        request: ChatRequest | None = None,
+        timing: Timing | None = None,
+        raw: Any = None,
+        prompt_logprobs: Any = None,
+    ) -> ChatResult:
+        """The result so far (call it at the end, or for a partial reply)."""
+        return ChatResult(
+            choices=tuple(s.snapshot(i) for i, s in sorted(self._choices.items())),
+            usage=self.usage,
+            id=self.id,
+            created=self.created,
+            model=self.model,
+            system_fingerprint=self.system_fingerprint,
+            prompt_logprobs=prompt_logprobs,
+            truncated=truncated,
+            error=error,
+            timing=timing or Timing(),
+            request=request,
+            raw=raw if raw is not None else list(self.chunks),
+        )

@@ -1,0 +1,343 @@
+"""The async HTTP client: requests out, typed events and results back.
+
+It knows nothing of IPython, widgets or display.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Generator
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from ._accumulator import StreamAccumulator
+from ._config import Secret, is_loopback_url, resolve_api_key, resolve_base_url
+from ._events import ContentDelta, ReasoningDelta, StreamDone, StreamEvent, ToolCallDelta
+from ._exceptions import (
+    ConfigError,
+    ConnectError,
+    InStreamError,
+    StreamError,
+    StreamInterrupted,
+    TimeoutError,
+    api_error,
+    parse_error_body,
+)
+from ._retry import RetryNotice, backoff_delay, should_retry
+from ._sse import SSEDecoder
+from ._types import ChatRequest, ChatResult, Model, Timing
+
+__all__ = ["AsyncClient", "ChatStream"]
+
+DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
+RetryCallback = Callable[[RetryNotice], None]
+
+
+class _BearerAuth(httpx.Auth):
+    """Adds the key at send time, only to the configured base URL."""
+
+    def __init__(self, key: Secret | None, base_url: str, allow_insecure_http: bool) -> None:
+        self._key = key
+        self._base_url = base_url
+        self._allow_insecure = allow_insecure_http
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self._key is not None and str(request.url).startswith(self._base_url):
+            if (
+                request.url.scheme == "http"
+                and not self._allow_insecure
+                and not is_loopback_url(str(request.url))
+            ):
+                raise ConfigError(
+                    f"refusing to send the API key over plain http to {request.url.host}; "
+                    "use https, or pass allow_insecure_http=True"
+                )
+            request.headers["Authorization"] = "Bearer " + self._key.reveal()
+        yield request
+
+    def __repr__(self) -> str:
+        return "<_BearerAuth ********>"
+
+
+class AsyncClient:
+    """An async client for an OpenAI-compatible chat completions API.
+
+    >>> async with AsyncClient() as client:          # doctest: +SKIP
+    ...     result = await client.chat(ChatRequest(model="m", messages=(Message.user("hi"),)))
+    """
+
+    def __init__(
+        self,
+        api_key: str | Secret | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = 2,
+        transport: httpx.AsyncBaseTransport | None = None,
+        on_retry: RetryCallback | None = None,
+        allow_insecure_http: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.base_url = resolve_base_url(base_url)
+        self._key = resolve_api_key(api_key)
+        self.max_retries = max_retries
+        self.on_retry = on_retry
+        if (
+            self._key is not None
+            and not allow_insecure_http
+            and not (self.base_url.startswith("https://") or is_loopback_url(self.base_url))
+        ):
+            raise ConfigError(
+                f"refusing to send the API key over plain http to {self.base_url}; "
+                "use https, or pass allow_insecure_http=True"
+            )
+        self._http = httpx.AsyncClient(
+            auth=_BearerAuth(self._key, self.base_url, allow_insecure_http),
+            timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
+            transport=transport,
+            headers=headers,
+            follow_redirects=False,
+        )
+
+    @property
+    def has_key(self) -> bool:
+        return self._key is not None
+
+    def __repr__(self) -> str:
+        key = "set" if self._key is not None else "none"
+        return f"<AsyncClient base_url={self.base_url!r} key={key}>"
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    @property
+    def is_closed(self) -> bool:
+        return self._http.is_closed
+
+    # -- endpoints -----------------------------------------------------------
+    async def models(self) -> list[Model]:
+        """``GET /models``."""
+        response = await self._send("GET", "/models", None, stream=False)
+        data = json.loads(response.content)
+        return [Model.from_json(m) for m in (data.get("data") or ()) if "id" in m]
+
+    async def chat(
+        self, request: ChatRequest, *, on_retry: RetryCallback | None = None
+    ) -> ChatResult:
+        """Send one request and return its result (streamed when ``request.stream``)."""
+        if request.stream:
+            async with self.stream(request, on_retry=on_retry) as stream:
+                async for _ in stream:
+                    pass
+            return stream.result
+        start = time.perf_counter()
+        response = await self._send(
+            "POST", "/chat/completions", request.to_json(), stream=False, on_retry=on_retry
+        )
+        try:
+            data = json.loads(response.content)
+        except ValueError as exc:
+            raise StreamError(f"the server sent a response that is not JSON: {exc}") from None
+        if isinstance(data, dict) and data.get("error"):
+            type_, message, _, code = parse_error_body(data)
+            raise InStreamError(message, None, type=type_, code=code)
+        acc = StreamAccumulator()
+        acc.feed_response(data)
+        elapsed = time.perf_counter() - start
+        return acc.result(
+            request=request,
+            timing=Timing(elapsed, elapsed),
+            raw=data,
+            prompt_logprobs=data.get("prompt_logprobs"),
+        )
+
+    def stream(self, request: ChatRequest, *, on_retry: RetryCallback | None = None) -> ChatStream:
+        """Stream one request: ``async with client.stream(req) as s: async for event in s``.
+
+        The last event is :class:`StreamDone` with the result; ``s.result``
+        holds it too, and ``s.partial()`` gives what arrived so far.
+        """
+        return ChatStream(self, request.replace(stream=True), on_retry or self.on_retry)
+
+    # -- transport -----------------------------------------------------------
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        *,
+        stream: bool,
+        on_retry: RetryCallback | None = None,
+    ) -> httpx.Response:
+        """Send with retries (connect errors, 429, 502-504); return a 2xx response."""
+        url = self.base_url + path
+        headers = {"Accept": "text/event-stream"} if stream else {}
+        notify = on_retry or self.on_retry
+        attempt = 0
+        while True:
+            request = self._http.build_request(method, url, json=body, headers=headers)
+            try:
+                response = await self._http.send(request, stream=True)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                reason = f"could not connect to {self.base_url} ({type(exc).__name__})"
+                if attempt >= self.max_retries:
+                    raise ConnectError(reason) from None
+                delay = backoff_delay(attempt)
+            except httpx.TimeoutException as exc:
+                raise TimeoutError(
+                    f"{self.base_url} did not answer in time ({type(exc).__name__})"
+                ) from None
+            except httpx.TransportError as exc:
+                raise ConnectError(f"{self.base_url}: {type(exc).__name__}: {exc}") from None
+            else:
+                if response.is_success:
+                    if not stream:
+                        await response.aread()
+                    return response
+                content = await response.aread()
+                await response.aclose()
+                error = api_error(response.status_code, content, dict(response.headers))
+                if attempt >= self.max_retries or not should_retry(
+                    response.status_code, response.headers, error.message
+                ):
+                    raise error
+                delay = backoff_delay(attempt, response.headers)
+                reason = f"{response.status_code} {error.message}"
+            attempt += 1
+            if notify is not None:
+                notify(RetryNotice(attempt, self.max_retries, delay, reason))
+            await asyncio.sleep(delay)
+
+
+class ChatStream:
+    """One streaming response: an async iterator of events and an async context manager."""
+
+    def __init__(
+        self, client: AsyncClient, request: ChatRequest, on_retry: RetryCallback | None
+    ) -> None:
+        self.request = request
+        self._client = client
+        self._on_retry = on_retry
+        self._acc = StreamAccumulator()
+        self._response: httpx.Response | None = None
+        self._result: ChatResult | None = None
+        self._start = 0.0
+        self._first: float | None = None
+        self._iterator: AsyncIterator[StreamEvent] | None = None
+
+    @property
+    def result(self) -> ChatResult:
+        """The final result; only after the stream finished."""
+        if self._result is None:
+            raise RuntimeError("the stream has not finished; use partial() for what arrived")
+        return self._result
+
+    def partial(self, *, error: str | None = None) -> ChatResult:
+        """What arrived so far, marked as truncated."""
+        if self._result is not None:
+            return self._result
+        return self._acc.result(
+            truncated=True, error=error, request=self.request, timing=self._timing()
+        )
+
+    def _timing(self) -> Timing:
+        now = time.perf_counter()
+        first = None if self._first is None else self._first - self._start
+        return Timing(first, now - self._start if self._start else None)
+
+    async def __aenter__(self) -> ChatStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection (also when the stream is abandoned half-way)."""
+        if self._iterator is not None:
+            await self._iterator.aclose()  # type: ignore[attr-defined]
+        if self._response is not None:
+            await self._response.aclose()
+
+    def __aiter__(self) -> AsyncIterator[StreamEvent]:
+        if self._iterator is None:
+            self._iterator = self._events()
+        return self._iterator
+
+    async def _events(self) -> AsyncIterator[StreamEvent]:
+        self._start = time.perf_counter()
+        self._response = response = await self._client._send(
+            "POST",
+            "/chat/completions",
+            self.request.to_json(),
+            stream=True,
+            on_retry=self._on_retry,
+        )
+        acc = self._acc
+        decoder = SSEDecoder()
+        done = False
+        try:
+            try:
+                async for raw in response.aiter_raw():
+                    for sse in decoder.feed(raw):
+                        for event in self._handle(acc, sse.data_bytes, sse.event):
+                            yield event
+                if not done:
+                    for sse in decoder.flush():
+                        for event in self._handle(acc, sse.data_bytes, sse.event):
+                            yield event
+            except _Done:
+                done = True
+            except (httpx.TransportError, httpx.StreamError) as exc:
+                message = f"the connection broke mid-stream ({type(exc).__name__})"
+                raise StreamInterrupted(message, self.partial(error=message)) from None
+        finally:
+            await response.aclose()
+        timing = self._timing()
+        self._result = acc.result(truncated=not done, request=self.request, timing=timing)
+        yield StreamDone(self._result)
+
+    def _handle(self, acc: StreamAccumulator, data: bytes, event: str | None) -> list[StreamEvent]:
+        if data[:6] == b"[DONE]":
+            raise _Done
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            message = f"the server sent a malformed chunk: {data[:80]!r}"
+            raise StreamError(message, self.partial(error=message)) from None
+        if not isinstance(chunk, dict):
+            message = f"the server sent an unexpected chunk: {data[:80]!r}"
+            raise StreamError(message, self.partial(error=message))
+        if chunk.get("error") or event == "error":
+            type_, message, _, code = parse_error_body(chunk)
+            raise InStreamError(message, self.partial(error=message), type=type_, code=code)
+        events = acc.feed(chunk)
+        if self._first is None and any(isinstance(e, _FIRST_TOKEN_EVENTS) for e in events):
+            self._first = time.perf_counter()
+        return events
+
+
+_FIRST_TOKEN_EVENTS = (ContentDelta, ReasoningDelta, ToolCallDelta)
+
+
+class _Done(Exception):
+    """``data: [DONE]`` arrived."""

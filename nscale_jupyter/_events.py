@@ -1,0 +1,87 @@
+"""Typed stream events. Each carries the ``index`` of its choice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ._types import ChatResult, TokenLogprob, Usage
+
+__all__ = [
+    "ChoiceFinished",
+    "ContentDelta",
+    "LogprobsDelta",
+    "ReasoningDelta",
+    "StreamDone",
+    "StreamEvent",
+    "ToolCallDelta",
+    "UsageUpdate",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ContentDelta:
+    """Answer text."""
+
+    index: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    """Reasoning ("thinking") text, from ``reasoning`` or ``reasoning_content``."""
+
+    index: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A piece of tool call ``tool_index``: id and name when they arrive, an argument fragment."""
+
+    index: int
+    tool_index: int
+    id: str | None
+    name: str | None
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogprobsDelta:
+    """Logprobs of the tokens behind one chunk."""
+
+    index: int
+    tokens: tuple[TokenLogprob, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UsageUpdate:
+    """Token usage (the final totals, or running counts with continuous usage)."""
+
+    usage: Usage
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceFinished:
+    """A choice ended."""
+
+    index: int
+    finish_reason: str
+    stop_reason: str | int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamDone:
+    """The last event: the complete result, the same object ``chat()`` returns."""
+
+    result: ChatResult
+
+
+StreamEvent = (
+    ContentDelta
+    | ReasoningDelta
+    | ToolCallDelta
+    | LogprobsDelta
+    | UsageUpdate
+    | ChoiceFinished
+    | StreamDone
+)

@@ -1,0 +1,383 @@
+"""THE table of request options.
+
+Every request field is described once here. From this table come the
+``%%chat`` flags and their validation, ``%chat set``, the ``%config``
+traits, the widget panel's controls and the README's option table.
+Unset options are never sent; ``--temperature 0`` is sent.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+__all__ = ["OPTIONS", "Option", "OptionError", "option", "options_markdown", "parse_option"]
+
+Kind = Literal["str", "int", "float", "bool", "strs", "json", "choice"]
+
+
+class OptionError(ValueError):
+    """A bad option value; the message names the option and says what is allowed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One request field: API name, flag, type, range, default and help."""
+
+    name: str
+    kind: Kind
+    help: str
+    short: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    choices: tuple[str, ...] = ()
+    default: Any = None
+    #: A sampling knob the widget panel shows.
+    panel: bool = False
+    #: Sent as a top-level vLLM extra rather than a documented field.
+    extra: bool = False
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def range_text(self) -> str:
+        if self.minimum is None and self.maximum is None:
+            return ""
+        lo = "" if self.minimum is None else f"{self.minimum:g}"
+        hi = "" if self.maximum is None else f"{self.maximum:g}"
+        left = "(" if self.exclusive_minimum else "["
+        if hi:
+            return f"{left}{lo}, {hi}]"
+        return f"> {lo}" if self.exclusive_minimum else f">= {lo}"
+
+    def validate(self, value: Any) -> Any:
+        """Check a Python value (already of the right type); return it normalised."""
+        if value is None:
+            return None
+        if self.kind in ("int", "float"):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise OptionError(f"{self.flag}: expected a number, got {value!r}")
+            if self.kind == "int" and (isinstance(value, float) and not value.is_integer()):
+                raise OptionError(f"{self.flag}: expected a whole number, got {value!r}")
+            value = int(value) if self.kind == "int" else float(value)
+            if not math.isfinite(value):
+                raise OptionError(f"{self.flag}: must be finite")
+            too_low = self.minimum is not None and (
+                value <= self.minimum if self.exclusive_minimum else value < self.minimum
+            )
+            too_high = self.maximum is not None and value > self.maximum
+            if too_low or too_high:
+                raise OptionError(f"{self.flag}: {value:g} is out of range {self.range_text}")
+            return value
+        if self.kind == "bool":
+            if not isinstance(value, bool):
+                raise OptionError(f"{self.flag}: expected true or false, got {value!r}")
+            return value
+        if self.kind == "choice" and value not in self.choices:
+            raise OptionError(f"{self.flag}: {value!r} is not one of {', '.join(self.choices)}")
+        if self.kind == "strs":
+            if isinstance(value, str):
+                return (value,)
+            if not all(isinstance(v, str) for v in value):
+                raise OptionError(f"{self.flag}: expected strings, got {value!r}")
+            return tuple(value)
+        if self.kind == "str" and not isinstance(value, str):
+            raise OptionError(f"{self.flag}: expected text, got {value!r}")
+        checker = _CHECKS.get(self.name)
+        return checker(self, value) if checker else value
+
+    def parse(self, text: str) -> Any:
+        """Parse a command-line string (``--top-p 0.9``, ``top_p=0.9``) and validate it."""
+        text = text.strip()
+        if self.kind == "int":
+            try:
+                return self.validate(int(text))
+            except ValueError as exc:
+                if isinstance(exc, OptionError):
+                    raise
+                raise OptionError(f"{self.flag}: expected a whole number, got {text!r}") from None
+        if self.kind == "float":
+            try:
+                number = float(text)
+            except ValueError:
+                raise OptionError(f"{self.flag}: expected a number, got {text!r}") from None
+            return self.validate(number)
+        if self.kind == "bool":
+            lowered = text.lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise OptionError(f"{self.flag}: expected true or false, got {text!r}")
+        if self.kind == "json":
+            return self.validate(_loads(self, text))
+        if self.kind == "strs":
+            return self.validate((text,))
+        return self.validate(text)
+
+
+def _loads(opt: Option, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise OptionError(f"{opt.flag}: not valid JSON ({exc.msg}, column {exc.colno})") from None
+
+
+def _check_logit_bias(opt: Option, value: Any) -> dict[str, float]:
+    if not isinstance(value, Mapping):
+        raise OptionError(f'{opt.flag}: expected token id -> bias, e.g. {{"42": -100}}')
+    out: dict[str, float] = {}
+    for key, bias in value.items():
+        if not str(key).lstrip("-").isdigit():
+            raise OptionError(f"{opt.flag}: token ids are whole numbers, got {key!r}")
+        if isinstance(bias, bool) or not isinstance(bias, int | float) or not -100 <= bias <= 100:
+            raise OptionError(f"{opt.flag}: bias for token {key} must be in [-100, 100]")
+        out[str(int(key))] = float(bias)
+    return out
+
+
+def _check_response_format(opt: Option, value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        if value in ("text", "json_object"):
+            return {"type": value}
+        value = _loads(opt, value)
+    if not isinstance(value, Mapping):
+        raise OptionError(f"{opt.flag}: expected text, json_object or a JSON schema")
+    if value.get("type") in ("text", "json_object", "json_schema", "structural_tag"):
+        if value["type"] == "json_schema" and not isinstance(value.get("json_schema"), Mapping):
+            raise OptionError(f"{opt.flag}: a json_schema format needs a 'json_schema' object")
+        return dict(value)
+    # A bare JSON schema: wrap it the way the API wants.
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": str(value.get("title", "response")), "schema": dict(value)},
+    }
+
+
+def _check_tool_choice(opt: Option, value: Any) -> str | dict[str, Any]:
+    if isinstance(value, Mapping):
+        return dict(value)
+    if not isinstance(value, str) or not value:
+        raise OptionError(f"{opt.flag}: expected auto, none, required or a tool name")
+    if value in ("auto", "none", "required"):
+        return value
+    return {"type": "function", "function": {"name": value}}
+
+
+def _check_stop(opt: Option, value: Any) -> tuple[str, ...]:
+    stops = (value,) if isinstance(value, str) else tuple(value)
+    if not all(isinstance(s, str) and s for s in stops):
+        raise OptionError(f"{opt.flag}: stop strings must be non-empty text")
+    return stops
+
+
+def _check_json_object(opt: Option, value: Any) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise OptionError(f"{opt.flag}: expected a JSON object")
+    return dict(value)
+
+
+_CHECKS: dict[str, Callable[[Option, Any], Any]] = {
+    "logit_bias": _check_logit_bias,
+    "response_format": _check_response_format,
+    "tool_choice": _check_tool_choice,
+    "stop": _check_stop,
+    "chat_template_kwargs": _check_json_object,
+}
+
+OPTIONS: tuple[Option, ...] = (
+    Option("model", "str", "Model id (see `%chat models`).", short="-m"),
+    Option(
+        "temperature",
+        "float",
+        "Sampling temperature; 0 is greedy.",
+        short="-t",
+        minimum=0,
+        maximum=2,
+        panel=True,
+    ),
+    Option(
+        "top_p",
+        "float",
+        "Nucleus sampling: keep the smallest set of tokens with this much probability.",
+        minimum=0,
+        maximum=1,
+        exclusive_minimum=True,
+        panel=True,
+    ),
+    Option(
+        "max_tokens",
+        "int",
+        "Most tokens to generate (always sent; the server would "
+        "otherwise allow the whole context).",
+        minimum=1,
+        default=1024,
+        panel=True,
+    ),
+    Option(
+        "max_completion_tokens",
+        "int",
+        "Like max_tokens (newer name); wins when both are set.",
+        minimum=1,
+    ),
+    Option(
+        "n", "int", "How many choices to generate.", short="-n", minimum=1, maximum=16, panel=True
+    ),
+    Option(
+        "frequency_penalty",
+        "float",
+        "Penalise tokens by how often they appeared.",
+        minimum=-2,
+        maximum=2,
+        panel=True,
+    ),
+    Option(
+        "presence_penalty",
+        "float",
+        "Penalise tokens that appeared at all.",
+        minimum=-2,
+        maximum=2,
+        panel=True,
+    ),
+    Option(
+        "seed",
+        "int",
+        "Seed for reproducible sampling.",
+        minimum=-(2**63),
+        maximum=2**63 - 1,
+        panel=True,
+    ),
+    Option("stop", "strs", "Stop at this string (repeatable); it is not included.", panel=True),
+    Option("logprobs", "bool", "Return the log-probability of each token.", panel=True),
+    Option(
+        "top_logprobs",
+        "int",
+        "Also return the K most likely alternatives per token (needs --logprobs).",
+        minimum=0,
+        maximum=20,
+        panel=True,
+    ),
+    Option("logit_bias", "json", "Token id -> bias in [-100, 100], as JSON or a variable."),
+    Option(
+        "response_format",
+        "json",
+        "text, json_object, or a JSON schema (JSON or a variable).",
+        panel=True,
+    ),
+    Option(
+        "tools",
+        "strs",
+        "Tools to offer: registered names (comma-separated) or a "
+        "variable holding OpenAI-style tool dicts.",
+    ),
+    Option("tool_choice", "str", "auto, none, required, or a tool name.", panel=True),
+    Option("parallel_tool_calls", "bool", "Allow several tool calls in one turn."),
+    Option(
+        "reasoning_effort",
+        "choice",
+        "Reasoning effort, for models that support it.",
+        choices=("none", "minimal", "low", "medium", "high", "xhigh"),
+    ),
+    Option("user", "str", "An end-user id (accepted, ignored by vLLM)."),
+    Option(
+        "top_k",
+        "int",
+        "vLLM: sample from the K most likely tokens (-1 = off).",
+        minimum=-1,
+        extra=True,
+    ),
+    Option(
+        "min_p",
+        "float",
+        "vLLM: drop tokens below this fraction of the top token's probability.",
+        minimum=0,
+        maximum=1,
+        extra=True,
+    ),
+    Option(
+        "repetition_penalty",
+        "float",
+        "vLLM: >1 discourages repetition (1 = off).",
+        minimum=0,
+        exclusive_minimum=True,
+        maximum=2,
+        extra=True,
+    ),
+    Option(
+        "chat_template_kwargs",
+        "json",
+        'vLLM: chat template arguments, e.g. {"enable_thinking": true}.',
+        extra=True,
+    ),
+)
+
+_BY_NAME = {o.name: o for o in OPTIONS}
+#: vLLM extras the client knows; other ``--extra`` keys are refused (vLLM ignores
+#: misspelled keys silently) unless forced with ``--extra !key=value``.
+KNOWN_EXTRAS = frozenset(
+    {o.name for o in OPTIONS if o.extra}
+    | {
+        "min_tokens",
+        "stop_token_ids",
+        "include_stop_str_in_output",
+        "ignore_eos",
+        "skip_special_tokens",
+        "prompt_logprobs",
+        "include_reasoning",
+        "echo",
+        "add_generation_prompt",
+        "continue_final_message",
+        "return_tokens_as_token_ids",
+        "return_token_ids",
+        "priority",
+        "request_id",
+        "length_penalty",
+        "spaces_between_special_tokens",
+        "truncate_prompt_tokens",
+    }
+)
+
+
+def option(name: str) -> Option:
+    """The option called ``name`` (API spelling or flag spelling)."""
+    key = name.strip().lstrip("-").replace("-", "_")
+    try:
+        return _BY_NAME[key]
+    except KeyError:
+        raise OptionError(f"unknown option {name!r}; known: {', '.join(_BY_NAME)}") from None
+
+
+def parse_option(name: str, text: str) -> tuple[str, Any]:
+    """Parse ``name=text`` as written in ``%chat set``; return (api name, value)."""
+    opt = option(name)
+    if text.strip().lower() in ("none", "null", "unset", ""):
+        return opt.name, None
+    if opt.name == "tools":
+        return opt.name, tuple(t.strip() for t in text.split(",") if t.strip())
+    return opt.name, opt.parse(text)
+
+
+def check_combination(values: Mapping[str, Any]) -> None:
+    """Rules that span options (the server would answer 400)."""
+    top = values.get("top_logprobs")
+    if top and not values.get("logprobs"):
+        raise OptionError("--top-logprobs needs --logprobs")
+
+
+def options_markdown(options: Iterable[Option] = OPTIONS) -> str:
+    """The README's option table."""
+    rows = ["| flag | API field | type | range / values | help |", "|---|---|---|---|---|"]
+    for o in options:
+        flag = f"`{o.flag}`" + (f" / `{o.short}`" if o.short else "")
+        field_name = f"`{o.name}`" + (" (vLLM extra)" if o.extra else "")
+        values = o.range_text or ", ".join(o.choices)
+        if o.default is not None:
+            values = (values + f"; default {o.default}").lstrip("; ")
+        rows.append(f"| {flag} | {field_name} | {o.kind} | {values} | {o.help} |")
+    return "\n".join(rows)

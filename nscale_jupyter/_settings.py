@@ -1,0 +1,104 @@
+"""Session settings as traitlets, generated from the option table.
+
+One ``ChatSettings`` object backs ``%chat set``, ``%config ChatSettings.x = ...``
+and the widget panel, so all three always agree. ``None`` means unset
+(not sent). It never holds the API key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from traitlets import Bool, Dict, Float, Int, List, TraitError, Unicode, Union, validate
+from traitlets.config import Configurable
+
+from ._options import OPTIONS, Option, OptionError, check_combination, option
+
+__all__ = ["ChatSettings"]
+
+
+def _trait_for(opt: Option) -> Any:
+    help_text = opt.help
+    if opt.kind == "float":
+        return Float(opt.default, allow_none=True, help=help_text).tag(config=True)
+    if opt.kind == "int":
+        return Int(opt.default, allow_none=True, help=help_text).tag(config=True)
+    if opt.kind == "bool":
+        return Bool(opt.default, allow_none=True, help=help_text).tag(config=True)
+    if opt.kind == "strs":
+        return List(Unicode(), default_value=None, allow_none=True, help=help_text).tag(
+            config=True
+        )
+    if opt.kind == "json":
+        return Union([Dict(), Unicode()], default_value=None, allow_none=True, help=help_text).tag(
+            config=True
+        )
+    return Unicode(opt.default, allow_none=True, help=help_text).tag(config=True)
+
+
+class ChatSettings(Configurable):
+    """Defaults for every ``%%chat``: request options plus how requests are sent."""
+
+    stream = Bool(True, help="Stream replies as they are generated.").tag(config=True)
+    include_usage = Bool(True, help="Ask for token usage at the end of a stream.").tag(config=True)
+    system = Unicode(
+        None, allow_none=True, help="System prompt for new threads (None for no system message)."
+    ).tag(config=True)
+    base_url = Unicode(
+        None, allow_none=True, help="API base URL (default: $NSCALE_BASE_URL or nscale's)."
+    ).tag(config=True)
+    max_tool_rounds = Int(5, help="Most model <-> tool round trips per cell.").tag(config=True)
+    run_tools = Bool(True, help="Run registered Python tools the model calls.").tag(config=True)
+
+    locals().update({o.name: _trait_for(o) for o in OPTIONS})
+
+    @validate(*[o.name for o in OPTIONS])
+    def _validate_option(self, proposal: Any) -> Any:
+        # Values set through %config or the panel get the same checks as flags.
+        value = proposal["value"]
+        if value is None:
+            return None
+        opt = option(proposal["trait"].name)
+        try:
+            checked = opt.validate(tuple(value) if isinstance(value, list) else value)
+        except OptionError as exc:
+            raise TraitError(str(exc)) from None
+        if opt.kind == "strs":
+            return list(checked)
+        # Text options keep the text the user wrote (a tool name stays a name);
+        # the request builder turns it into the API's shape.
+        return value if isinstance(value, str) else checked
+
+    def request_options(self) -> dict[str, Any]:
+        """The options that are set (not None), as API values."""
+        values: dict[str, Any] = {}
+        for opt in OPTIONS:
+            value = getattr(self, opt.name)
+            if value is not None:
+                values[opt.name] = opt.validate(tuple(value) if isinstance(value, list) else value)
+        return values
+
+    def update_options(self, values: dict[str, Any]) -> None:
+        """Set several options at once, validated together (``%chat set``)."""
+        merged = {**self.request_options(), **values}
+        check_combination(merged)
+        with self.hold_trait_notifications():
+            for name, value in values.items():
+                opt = option(name)
+                setattr(self, opt.name, list(value) if opt.kind == "strs" and value else value)
+
+    def reset(self) -> None:
+        """Back to the defaults of the option table."""
+        for opt in OPTIONS:
+            setattr(self, opt.name, opt.default)
+
+    def describe(self) -> str:
+        """A plain-text listing for ``%chat settings``."""
+        lines = []
+        for opt in OPTIONS:
+            value = getattr(self, opt.name)
+            if value is not None:
+                lines.append(f"{opt.name} = {value!r}")
+        for name in ("stream", "include_usage", "system", "base_url", "max_tool_rounds"):
+            lines.append(f"{name} = {getattr(self, name)!r}")
+        return "\n".join(lines)

@@ -1,0 +1,490 @@
+"""Data types of the chat completions API: pure, frozen, no I/O.
+
+The request side serialises to exactly the JSON body of the wire format
+(unset fields are never sent); the response side keeps every field the
+server sent, whichever vLLM era it came from.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "ChatRequest",
+    "ChatResult",
+    "Choice",
+    "ImagePart",
+    "Message",
+    "Model",
+    "TextPart",
+    "Timing",
+    "TokenLogprob",
+    "ToolCall",
+    "TopLogprob",
+    "Usage",
+]
+
+JSON = Any
+Role = Literal["system", "user", "assistant", "tool", "developer"]
+
+#: vLLM (like OpenAI) sends minus infinity as this number.
+NEG_INF_SENTINEL = -9999.0
+
+
+@dataclass(frozen=True, slots=True)
+class TextPart:
+    """A text part of a multi-part user message."""
+
+    text: str
+
+    def to_json(self) -> dict[str, JSON]:
+        return {"type": "text", "text": self.text}
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePart:
+    """An image part: an https URL or a ``data:`` URI."""
+
+    url: str
+    detail: str | None = None
+
+    def to_json(self) -> dict[str, JSON]:
+        image: dict[str, JSON] = {"url": self.url}
+        if self.detail is not None:
+            image["detail"] = self.detail
+        return {"type": "image_url", "image_url": image}
+
+
+ContentPart = TextPart | ImagePart
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """One function call the model made; ``arguments`` is the raw JSON text."""
+
+    id: str | None
+    name: str | None
+    arguments: str = ""
+    index: int = 0
+    type: str = "function"
+
+    @property
+    def args(self) -> dict[str, JSON] | None:
+        """The arguments parsed; ``{}`` for none, ``None`` when they are not a JSON object."""
+        if not self.arguments.strip():
+            return {}
+        try:
+            value = json.loads(self.arguments)
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    @property
+    def arguments_valid(self) -> bool:
+        return self.args is not None
+
+    def to_json(self) -> dict[str, JSON]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One chat message of any role.
+
+    ``content`` is text, a tuple of parts (user messages with images) or
+    ``None`` (an assistant message that only calls tools).
+    """
+
+    role: Role
+    content: str | tuple[ContentPart, ...] | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
+    name: str | None = None
+    #: Set on a reply kept in history after it was cut off (interrupt, error).
+    truncated: bool = False
+
+    @classmethod
+    def system(cls, text: str) -> Message:
+        return cls("system", text)
+
+    @classmethod
+    def user(cls, content: str | Sequence[ContentPart]) -> Message:
+        return cls("user", content if isinstance(content, str) else tuple(content))
+
+    @classmethod
+    def assistant(cls, text: str | None, tool_calls: Iterable[ToolCall] = ()) -> Message:
+        return cls("assistant", text, tool_calls=tuple(tool_calls))
+
+    @classmethod
+    def tool(cls, tool_call_id: str, content: str) -> Message:
+        return cls("tool", content, tool_call_id=tool_call_id)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, JSON]) -> Message:
+        """Accept an OpenAI-style message dict."""
+        content = data.get("content")
+        if isinstance(content, list):
+            parts: list[ContentPart] = []
+            for part in content:
+                if part.get("type") == "image_url":
+                    image = part.get("image_url") or {}
+                    parts.append(ImagePart(image.get("url", ""), image.get("detail")))
+                else:
+                    parts.append(TextPart(part.get("text", "")))
+            content = tuple(parts)
+        calls = tuple(
+            ToolCall(
+                c.get("id"),
+                (c.get("function") or {}).get("name"),
+                (c.get("function") or {}).get("arguments") or "",
+                i,
+            )
+            for i, c in enumerate(data.get("tool_calls") or ())
+        )
+        return cls(
+            data["role"],
+            content,
+            tool_calls=calls,
+            tool_call_id=data.get("tool_call_id"),
+            name=data.get("name"),
+        )
+
+    @property
+    def text(self) -> str:
+        """The text of the message (parts joined); ``""`` for none."""
+        if self.content is None:
+            return ""
+        if isinstance(self.content, str):
+            return self.content
+        return "".join(p.text for p in self.content if isinstance(p, TextPart))
+
+    def to_json(self) -> dict[str, JSON]:
+        out: dict[str, JSON] = {"role": self.role}
+        if isinstance(self.content, tuple):
+            out["content"] = [p.to_json() for p in self.content]
+        else:
+            out["content"] = self.content
+        if self.tool_calls:
+            out["tool_calls"] = [c.to_json() for c in self.tool_calls]
+        if self.tool_call_id is not None:
+            out["tool_call_id"] = self.tool_call_id
+        if self.name is not None:
+            out["name"] = self.name
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    """Every request field of ``POST /chat/completions``; ``None`` means unset (not sent).
+
+    ``extra`` carries vLLM extras (``top_k``, ``min_p``, ``repetition_penalty``,
+    ``chat_template_kwargs``...), sent as top-level fields.
+    """
+
+    model: str | None = None
+    messages: tuple[Message, ...] = ()
+    stream: bool = False
+    include_usage: bool | None = None
+    continuous_usage_stats: bool | None = None
+    max_tokens: int | None = None
+    max_completion_tokens: int | None = None
+    n: int | None = None
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
+    logit_bias: Mapping[str, float] | None = None
+    logprobs: bool | None = None
+    top_logprobs: int | None = None
+    response_format: Mapping[str, JSON] | None = None
+    stop: str | tuple[str, ...] | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    tool_choice: str | Mapping[str, JSON] | None = None
+    tools: tuple[Mapping[str, JSON], ...] | None = None
+    seed: int | None = None
+    user: str | None = None
+    parallel_tool_calls: bool | None = None
+    reasoning_effort: str | None = None
+    extra: Mapping[str, JSON] = field(default_factory=dict)
+
+    def replace(self, **changes: Any) -> ChatRequest:
+        return replace(self, **changes)
+
+    def to_json(self) -> dict[str, JSON]:
+        """The exact JSON body: unset fields omitted, wire-format rules applied."""
+        body: dict[str, JSON] = {}
+        if self.model is not None:
+            body["model"] = self.model
+        body["messages"] = [m.to_json() for m in self.messages]
+        if self.stream:
+            body["stream"] = True
+            if self.include_usage is not None or self.continuous_usage_stats is not None:
+                options: dict[str, bool] = {"include_usage": bool(self.include_usage)}
+                if self.continuous_usage_stats is not None:
+                    options["continuous_usage_stats"] = self.continuous_usage_stats
+                body["stream_options"] = options
+        simple = (
+            ("max_tokens", self.max_tokens),
+            ("max_completion_tokens", self.max_completion_tokens),
+            ("n", self.n),
+            ("frequency_penalty", self.frequency_penalty),
+            ("presence_penalty", self.presence_penalty),
+            ("logprobs", self.logprobs),
+            ("temperature", self.temperature),
+            ("top_p", self.top_p),
+            ("seed", self.seed),
+            ("user", self.user),
+            ("parallel_tool_calls", self.parallel_tool_calls),
+            ("reasoning_effort", self.reasoning_effort),
+        )
+        for name, value in simple:
+            if value is not None:
+                body[name] = value
+        if self.logit_bias is not None:
+            body["logit_bias"] = {str(k): v for k, v in self.logit_bias.items()}
+        if self.top_logprobs is not None:
+            body["top_logprobs"] = self.top_logprobs
+            if self.top_logprobs > 0 and not self.logprobs:
+                body["logprobs"] = True
+        if self.response_format is not None:
+            body["response_format"] = dict(self.response_format)
+        if self.stop is not None:
+            body["stop"] = self.stop if isinstance(self.stop, str) else list(self.stop)
+        if self.tools:  # never send `tools: []`
+            body["tools"] = [dict(t) for t in self.tools]
+        if self.tool_choice is not None and (self.tools or self.tool_choice == "none"):
+            body["tool_choice"] = (
+                self.tool_choice if isinstance(self.tool_choice, str) else dict(self.tool_choice)
+            )
+        for key, value in self.extra.items():
+            body.setdefault(key, value)
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class TopLogprob:
+    """One alternative token at a position."""
+
+    token: str
+    logprob: float
+    bytes: tuple[int, ...] | None = None
+
+    @property
+    def prob(self) -> float:
+        """The probability; 0 for vLLM's minus-infinity sentinel."""
+        return 0.0 if self.logprob <= NEG_INF_SENTINEL else math.exp(self.logprob)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenLogprob:
+    """A generated token, its log-probability and the top alternatives."""
+
+    token: str
+    logprob: float
+    bytes: tuple[int, ...] | None = None
+    top_logprobs: tuple[TopLogprob, ...] = ()
+
+    @property
+    def prob(self) -> float:
+        return 0.0 if self.logprob <= NEG_INF_SENTINEL else math.exp(self.logprob)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, JSON]) -> TokenLogprob:
+        raw = data.get("bytes")
+        return cls(
+            data.get("token") or "",
+            float(data.get("logprob", NEG_INF_SENTINEL)),
+            tuple(raw) if raw is not None else None,
+            tuple(
+                TopLogprob(
+                    t.get("token") or "",
+                    float(t.get("logprob", NEG_INF_SENTINEL)),
+                    tuple(t["bytes"]) if t.get("bytes") is not None else None,
+                )
+                for t in data.get("top_logprobs") or ()
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts; details are kept as the server sent them."""
+
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+    prompt_tokens_details: Mapping[str, JSON] | None = None
+    completion_tokens_details: Mapping[str, JSON] | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, JSON]) -> Usage:
+        return cls(
+            data.get("prompt_tokens"),
+            data.get("completion_tokens"),
+            data.get("total_tokens"),
+            data.get("prompt_tokens_details"),
+            data.get("completion_tokens_details"),
+        )
+
+    @property
+    def reasoning_tokens(self) -> int | None:
+        details = self.completion_tokens_details or {}
+        value = details.get("reasoning_tokens")
+        return value if isinstance(value, int) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """Client-side timing of a request, in seconds."""
+
+    #: From sending the request to the first content, reasoning or tool delta.
+    time_to_first_token: float | None = None
+    #: From sending the request to the end of the response.
+    elapsed: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One choice of a reply, the same whether it was streamed or not."""
+
+    index: int = 0
+    content: str | None = None
+    reasoning: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+    logprobs: tuple[TokenLogprob, ...] | None = None
+    finish_reason: str | None = None
+    stop_reason: str | int | None = None
+    role: str = "assistant"
+
+    @property
+    def text(self) -> str:
+        return self.content or ""
+
+    def to_message(self, *, truncated: bool = False) -> Message:
+        """The assistant message to put back into the conversation history."""
+        return Message("assistant", self.content, tool_calls=self.tool_calls, truncated=truncated)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatResult:
+    """The result of one chat completion, streamed or not.
+
+    ``truncated`` is set when the stream ended without ``[DONE]`` (or was
+    interrupted); ``error`` holds the message of an in-stream error.
+    """
+
+    choices: tuple[Choice, ...] = ()
+    usage: Usage | None = None
+    id: str | None = None
+    created: int | None = None
+    model: str | None = None
+    system_fingerprint: str | None = None
+    prompt_logprobs: Sequence[JSON] | None = None
+    truncated: bool = False
+    error: str | None = None
+    timing: Timing = field(default_factory=Timing, compare=False)
+    request: ChatRequest | None = field(default=None, compare=False, repr=False)
+    #: The JSON as received: the response object, or the list of stream chunks.
+    raw: JSON = field(default=None, compare=False, repr=False)
+
+    # -- convenience: the first choice ---------------------------------
+    @property
+    def choice(self) -> Choice:
+        return self.choices[0] if self.choices else Choice()
+
+    @property
+    def text(self) -> str:
+        return self.choice.text
+
+    @property
+    def content(self) -> str | None:
+        return self.choice.content
+
+    @property
+    def reasoning(self) -> str | None:
+        return self.choice.reasoning
+
+    @property
+    def tool_calls(self) -> tuple[ToolCall, ...]:
+        return self.choice.tool_calls
+
+    @property
+    def logprobs(self) -> tuple[TokenLogprob, ...] | None:
+        return self.choice.logprobs
+
+    @property
+    def finish_reason(self) -> str | None:
+        return self.choice.finish_reason
+
+    @property
+    def stop_reason(self) -> str | int | None:
+        return self.choice.stop_reason
+
+    @property
+    def messages(self) -> tuple[Message, ...]:
+        """The messages of the request that produced this result."""
+        return self.request.messages if self.request is not None else ()
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        usage = self.usage
+        tokens = f", tokens={usage.completion_tokens}" if usage else ""
+        text = self.text if len(self.text) <= 60 else self.text[:57] + "..."
+        flags = " truncated" if self.truncated else ""
+        return (
+            f"<ChatResult model={self.model!r} finish={self.finish_reason!r}"
+            f"{tokens} text={text!r}{flags}>"
+        )
+
+    # -- rich display, drawn by the display layer on first use -----------
+    def _repr_markdown_(self) -> str:
+        from .display import result_markdown
+
+        return result_markdown(self)
+
+    def plot_logprobs(self, kind: str = "tokens", ax: Axes | None = None, **options: Any) -> Axes:
+        """Plot this reply's logprobs (``tokens``, ``topk``, ``entropy``, ``temperature``)."""
+        from .display import plot_logprobs
+
+        return plot_logprobs(self, kind=kind, ax=ax, **options)
+
+    def logprobs_table(self, choice: int = 0) -> Any:
+        """The logprobs as rows: a pandas DataFrame when pandas is installed."""
+        from .display import logprobs_table
+
+        return logprobs_table(self, choice=choice)
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """One entry of ``GET /models``; only ``id`` is guaranteed."""
+
+    id: str
+    owned_by: str | None = None
+    max_model_len: int | None = None
+    parent: str | None = None
+    root: str | None = None
+    raw: JSON = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, JSON]) -> Model:
+        return cls(
+            str(data["id"]),
+            data.get("owned_by"),
+            data.get("max_model_len"),
+            data.get("parent"),
+            data.get("root"),
+            raw=dict(data),
+        )

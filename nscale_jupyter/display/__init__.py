@@ -1,0 +1,41 @@
+"""Renderers: streaming Markdown, reasoning, tool cards, logprob heatmap,
+matplotlib plots and the usage footer. Display code never touches HTTP.
+
+Entry points used by the pure layers (``ChatResult``'s reprs and plot
+methods) are thin functions here that import their module on first use,
+so importing this package stays cheap (no matplotlib, no ipywidgets).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+    from .._types import ChatResult
+
+__all__ = ["logprobs_table", "plot_logprobs", "result_markdown"]
+
+
+def result_markdown(result: ChatResult) -> str:
+    """Markdown for a result's rich repr (model text escaped)."""
+    from ._result import result_markdown as render
+
+    return render(result)
+
+
+def plot_logprobs(
+    result: ChatResult, kind: str = "tokens", ax: Axes | None = None, **options: Any
+) -> Axes:
+    """Plot a result's logprobs; see ``ChatResult.plot_logprobs``."""
+    from ._plots import plot_logprobs as plot
+
+    return plot(result, kind=kind, ax=ax, **options)
+
+
+def logprobs_table(result: ChatResult, choice: int = 0) -> Any:
+    """A result's logprobs as rows (a pandas DataFrame when pandas is installed)."""
+    from ._plots import logprobs_table as table
+
+    return table(result, choice=choice)
