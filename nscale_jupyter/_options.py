@@ -116,7 +116,8 @@ class Option:
                 return False
             raise OptionError(f"{self.flag}: expected true or false, got {text!r}")
         if self.kind == "json":
-            return self.validate(_loads(self, text))
+            # response_format also takes the words "text" and "json_object".
+            return self.validate(text if self.name == "response_format" else _loads(self, text))
         if self.kind == "strs":
             return self.validate((text,))
         return self.validate(text)

@@ -26,3 +26,23 @@ def require(condition: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"missing under CI: {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def engine():  # type: ignore[no-untyped-def]
+    """One local vLLM engine (the tiny model) for the whole test session."""
+    from nscale_jupyter.local import EngineError, default_model_dir, engine_python, start
+
+    require(
+        engine_python().exists(),
+        f"vLLM engine venv missing ({engine_python()}); run `make engine`",
+    )
+    require((default_model_dir() / "config.json").is_file(), "tiny model missing; `make model`")
+    try:
+        eng = start()
+    except EngineError as exc:
+        if IN_CI:
+            pytest.fail(f"the local engine did not start: {exc}", pytrace=False)
+        pytest.skip(f"the local engine did not start: {exc}")
+    yield eng
+    eng.stop()

@@ -1,0 +1,36 @@
+"""The usage footer: model, finish reason, tokens, time to first token, speed."""
+
+from __future__ import annotations
+
+from .._types import ChatResult
+
+__all__ = ["footer_text"]
+
+
+def footer_text(result: ChatResult | None, *, cut_off: str | None = None) -> str:
+    """One line, e.g. ``tiny-chat · stop · 12 → 8 tokens · first token 0.21 s · 35 tok/s``."""
+    if result is None:
+        return f"cut off: {cut_off}" if cut_off else ""
+    parts = [result.model or "?"]
+    reasons = sorted({c.finish_reason or "?" for c in result.choices}) or ["?"]
+    parts.append("/".join(reasons))
+    usage = result.usage
+    if usage is not None and usage.completion_tokens is not None:
+        parts.append(f"{usage.prompt_tokens} prompt + {usage.completion_tokens} completion tokens")
+    else:
+        parts.append("usage unknown")
+    timing = result.timing
+    if timing.time_to_first_token is not None:
+        parts.append(f"first token {timing.time_to_first_token:.2f} s")
+    if (
+        usage is not None
+        and usage.completion_tokens
+        and timing.elapsed
+        and timing.time_to_first_token is not None
+        and timing.elapsed > timing.time_to_first_token
+    ):
+        rate = usage.completion_tokens / (timing.elapsed - timing.time_to_first_token)
+        parts.append(f"{rate:.1f} tok/s")
+    if cut_off or result.truncated:
+        parts.append(f"cut off{': ' + cut_off if cut_off else ''}")
+    return " · ".join(parts)

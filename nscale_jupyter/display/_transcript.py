@@ -1,0 +1,38 @@
+"""``%chat history``: a thread as a transcript (escaped HTML + plain text)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .._types import Message
+from ._escape import escape_html
+
+__all__ = ["transcript_bundle"]
+
+_COLOURS = {"system": "#888", "user": "#2a6", "assistant": "#36c", "tool": "#a60"}
+
+
+def _describe(message: Message) -> str:
+    text = message.text
+    for call in message.tool_calls:
+        text += f"\n-> {call.name}({call.arguments})  [{call.id}]"
+    if message.tool_call_id:
+        text = f"[{message.tool_call_id}] {text}"
+    if message.truncated:
+        text += "\n[cut off]"
+    return text
+
+
+def transcript_bundle(name: str, messages: Sequence[Message]) -> dict[str, str]:
+    plain = [f"thread {name}: {len(messages)} messages"]
+    rows = []
+    for m in messages:
+        body = _describe(m)
+        plain.append(f"{m.role}: {body}")
+        colour = _COLOURS.get(m.role, "#888")
+        rows.append(
+            f"<div style='margin:4px 0'><b style='color:{colour}'>{escape_html(m.role)}</b>"
+            f"<div style='white-space:pre-wrap;margin-left:1em'>{escape_html(body)}</div></div>"
+        )
+    html = f"<div><i>thread {escape_html(name)}</i>{''.join(rows) or ' (empty)'}</div>"
+    return {"text/plain": "\n".join(plain), "text/html": html}

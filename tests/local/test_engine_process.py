@@ -1,0 +1,92 @@
+"""Starting and stopping the engine process, and its clear errors."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from nscale_jupyter._cli import main as cli_main
+from nscale_jupyter.local import EngineError, default_model_dir, start
+from nscale_jupyter.local._engine import _port_taken, command
+
+
+def test_command_has_the_flags_that_work_here() -> None:
+    cmd = command(Path("/py"), Path("/m"), "tiny-chat", 8000)
+    joined = " ".join(cmd)
+    for flag in (
+        "--host 127.0.0.1",
+        "--max-model-len 512",
+        "--dtype float32",
+        "--enforce-eager",
+        "--enable-auto-tool-choice",
+        "--tool-call-parser hermes",
+        "--reasoning-parser qwen3",
+    ):
+        assert flag in joined
+    assert cmd[cmd.index("--default-chat-template-kwargs") + 1] == '{"enable_thinking": false}'
+
+
+def test_missing_vllm_says_how_to_install(tmp_path: Path) -> None:
+    with pytest.raises(EngineError, match="make engine"):
+        start(python=sys.executable)  # this python has no vllm
+    with pytest.raises(EngineError, match="make engine"):
+        start(python=tmp_path / "nope" / "python")
+
+
+def test_missing_model_dir(tmp_path: Path) -> None:
+    with pytest.raises(EngineError, match="no model"):
+        start(tmp_path)
+
+
+def test_port_taken_is_refused() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        from nscale_jupyter.local import engine_python
+
+        if not engine_python().exists():
+            pytest.skip("needs the engine venv to get past the install check")
+        with pytest.raises(EngineError, match=f"port {port}"):
+            start(port=port)
+
+
+def test_tiny_model_is_shipped_in_the_package() -> None:
+    model = default_model_dir()
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"):
+        assert (model / name).is_file(), name
+    assert sum(p.stat().st_size for p in model.iterdir()) < 10 * 2**20
+
+
+def test_cli_without_vllm_fails_cleanly(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NSCALE_VLLM_PYTHON", sys.executable)
+    assert cli_main(["local"]) == 1
+    assert "make engine" in capsys.readouterr().err
+
+
+@pytest.mark.engine
+def test_engine_serves_on_loopback(engine: Any) -> None:
+    assert engine.base_url.startswith("http://127.0.0.1:")
+    assert engine.running
+    response = httpx.get(engine.base_url + "/models")
+    assert [m["id"] for m in response.json()["data"]] == ["tiny-chat"]
+    assert engine.log_path.is_file()
+
+
+@pytest.mark.engine
+def test_stop_really_stops(engine: Any) -> None:
+    # A second engine of our own, so the shared one stays up.
+    second = start()
+    try:
+        assert httpx.get(second.base_url + "/models").status_code == 200
+    finally:
+        second.stop()
+    assert not second.running
+    assert not _port_taken(second.port)
