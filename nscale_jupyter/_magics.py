@@ -18,7 +18,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 
 from . import _api
 from ._events import StreamDone
@@ -98,7 +98,7 @@ class ChatMagics(Magics):
                 f"%%chat: unexpected text on the magic line: {' '.join(args.prompt)!r}"
                 " (options only; the cell is the prompt)"
             )
-        self._run(args, cell)
+        self._run(args, cell.rstrip("\n"))  # IPython appends a newline to the cell
 
     @line_magic("chat")  # type: ignore[arg-type]
     def chat_line(self, line: str) -> None:
@@ -116,12 +116,12 @@ class ChatMagics(Magics):
 
     # -- parsing --------------------------------------------------------------------
     def _parse(self, line: str) -> Any:
+        # POSIX splitting, so quoted JSON arrives without its quotes.
         try:
-            return parse_argstring(self.chat_args, line)
-        except UsageError:
-            raise
+            argv = shlex.split(line)
         except ValueError as exc:  # unbalanced quotes
-            raise UsageError(f"%chat: {exc}") from None
+            raise UsageError(f"%chat: {exc} in {line!r}") from None
+        return self.chat_args.parser.parse_args(argv)  # type: ignore[attr-defined]
 
     @_chat_arguments
     @argument("prompt", nargs="*", help="The prompt (line magic only).")
@@ -235,7 +235,12 @@ class ChatMagics(Magics):
     ) -> ChatResult | None:
         from .display._stream import ChatRenderer
 
-        renderer = ChatRenderer(rich=not self._terminal()) if not quiet else None
+        parts: list[Any] = []
+        if request.logprobs and not self._terminal():
+            from .display._heatmap import HeatmapPart
+
+            parts.append(HeatmapPart(0))
+        renderer = ChatRenderer(rich=not self._terminal(), parts=parts) if not quiet else None
         pump = self.session.events(request)
         try:
             for item in pump:
@@ -244,6 +249,7 @@ class ChatMagics(Magics):
                 if isinstance(item, StreamDone):
                     result = item.result
         except KeyboardInterrupt:
+            pump.cancel()
             partial = pump.partial()
             self._keep_partial(renderer, partial, thread, turn, "interrupted")
             print(

@@ -9,8 +9,10 @@ widget callbacks and scripts, whichever thread or loop they run on.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import queue
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,6 +83,15 @@ class EventPump:
         self.request = request
         self._stream: ChatStream | None = None
         self._result: ChatResult | None = None
+        self._future: concurrent.futures.Future[None] | None = None
+        self._finished = threading.Event()  # set once the request's task has ended
+
+    def cancel(self, timeout: float = 2.0) -> None:
+        """Cancel the request (closing its connection) and wait until it has ended."""
+        if self._future is not None and not self._future.done():
+            self._future.cancel()
+        if self._future is not None:
+            self._finished.wait(timeout)
 
     def partial(self) -> ChatResult | None:
         if self._result is not None:
@@ -106,10 +117,11 @@ class EventPump:
                 raise
         finally:
             put(_End())
+            self._finished.set()
 
     def __iter__(self) -> Iterator[Item]:
         inbox: queue.SimpleQueue[object] = queue.SimpleQueue()
-        future = self._session.loop.submit(self._pump(inbox.put))
+        self._future = self._session.loop.submit(self._pump(inbox.put))
         try:
             while True:
                 try:
@@ -124,10 +136,7 @@ class EventPump:
                     raise item.error
                 yield item  # type: ignore[misc]
         finally:
-            if not future.done():
-                future.cancel()
-                with contextlib.suppress(BaseException):
-                    future.result(timeout=2)
+            self.cancel()
 
     async def __aiter__(self) -> AsyncIterator[Item]:
         """The same events, on the running loop of the caller (e.g. the kernel's)."""
@@ -137,7 +146,7 @@ class EventPump:
         def put(item: object) -> None:
             loop.call_soon_threadsafe(inbox.put_nowait, item)
 
-        future = self._session.loop.submit(self._pump(put))
+        self._future = self._session.loop.submit(self._pump(put))
         try:
             while True:
                 item = await inbox.get()
@@ -149,10 +158,9 @@ class EventPump:
                     raise item.error
                 yield item  # type: ignore[misc]
         finally:
-            if not future.done():
-                future.cancel()
-                with contextlib.suppress(BaseException):
-                    await asyncio.wrap_future(future)
+            if not self._future.done():
+                self._future.cancel()
+            await loop.run_in_executor(None, self._finished.wait, 2.0)
 
 
 class Session:
