@@ -59,6 +59,10 @@ from ._types import (
 if TYPE_CHECKING:  # pragma: no cover
     from IPython.core.interactiveshell import InteractiveShell
 
+    from ._api import achat, chat
+    from ._session import Session
+    from ._settings import ChatSettings
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -70,6 +74,7 @@ __all__ = [
     "BadRequestError",
     "ChatRequest",
     "ChatResult",
+    "ChatSettings",
     "ChatStream",
     "Choice",
     "ChoiceFinished",
@@ -90,6 +95,7 @@ __all__ = [
     "ReasoningDelta",
     "RetryNotice",
     "ServerError",
+    "Session",
     "StreamDone",
     "StreamError",
     "StreamEvent",
@@ -106,6 +112,8 @@ __all__ = [
     "Usage",
     "UsageUpdate",
     "__version__",
+    "achat",
+    "chat",
     "load_ipython_extension",
     "unload_ipython_extension",
 ]
@@ -138,4 +146,9 @@ def __getattr__(name: str) -> Any:
 
 
 #: name -> module, for names whose modules load on first use.
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "chat": "._api",
+    "achat": "._api",
+    "Session": "._session",
+    "ChatSettings": "._settings",
+}

@@ -6,8 +6,9 @@ choice), so both paths give identical results.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, overload
 
 from ._events import (
     ChoiceFinished,
@@ -18,9 +19,51 @@ from ._events import (
     ToolCallDelta,
     UsageUpdate,
 )
-from ._types import ChatRequest, ChatResult, Choice, Timing, TokenLogprob, ToolCall, Usage
+from ._types import ChatRequest, ChatResult, Choice, Timing, TokenLogprobs, ToolCall, Usage
 
-__all__ = ["StreamAccumulator"]
+__all__ = ["RawChunks", "StreamAccumulator"]
+
+
+class RawChunks(Sequence[Any]):
+    """A stream's chunks as JSON: kept as the bytes received, parsed on access.
+
+    Holding bytes rather than parsed objects keeps a long stream's memory
+    flat for the garbage collector.
+    """
+
+    __slots__ = ("_parsed", "_raw")
+
+    def __init__(self, raw: list[bytes]) -> None:
+        self._raw = raw
+        self._parsed: list[Any] | None = None
+
+    def _chunks(self) -> list[Any]:
+        if self._parsed is None:
+            self._parsed = [json.loads(r) for r in self._raw]
+        return self._parsed
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        return self._chunks()[index]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._chunks())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, RawChunks | list | tuple):
+            return self._chunks() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"RawChunks({len(self._raw)} chunks)"
 
 
 class _ToolState:
@@ -37,6 +80,8 @@ class _ChoiceState:
     __slots__ = (
         "content",
         "finish_reason",
+        "logprob_chunks",
+        "logprob_count",
         "logprobs",
         "reasoning",
         "role",
@@ -48,7 +93,9 @@ class _ChoiceState:
         self.content: list[str] = []
         self.reasoning: list[str] = []
         self.tools: dict[int, _ToolState] = {}
-        self.logprobs: list[TokenLogprob] | None = None
+        self.logprobs: list[Mapping[str, Any]] | None = None  # JSON entries (not streamed)
+        self.logprob_chunks: list[bytes] = []  # streamed: the chunks that carried them
+        self.logprob_count = 0
         self.finish_reason: str | None = None
         self.stop_reason: str | int | None = None
         self.role = "assistant"
@@ -62,7 +109,11 @@ class _ChoiceState:
                 ToolCall(t.id, t.name, "".join(t.arguments), i, t.type)
                 for i, t in sorted(self.tools.items())
             ),
-            logprobs=tuple(self.logprobs) if self.logprobs is not None else None,
+            logprobs=None
+            if self.logprobs is None
+            else TokenLogprobs.from_chunks(self.logprob_chunks, index, self.logprob_count)
+            if self.logprob_chunks
+            else TokenLogprobs(self.logprobs),
             finish_reason=self.finish_reason,
             stop_reason=self.stop_reason,
             role=self.role,
@@ -80,7 +131,7 @@ class StreamAccumulator:
     - the usage-only final chunk (``choices: []``) sets usage; the last wins.
     """
 
-    __slots__ = ("_choices", "chunks", "created", "id", "model", "system_fingerprint", "usage")
+    __slots__ = ("_choices", "_raw", "created", "id", "model", "system_fingerprint", "usage")
 
     def __init__(self) -> None:
         self._choices: dict[int, _ChoiceState] = {}
@@ -89,11 +140,11 @@ class StreamAccumulator:
         self.created: int | None = None
         self.model: str | None = None
         self.system_fingerprint: str | None = None
-        self.chunks: list[Mapping[str, Any]] = []
+        self._raw: list[bytes] = []  # each chunk's JSON as received
 
-    def feed(self, chunk: Mapping[str, Any]) -> list[StreamEvent]:
-        """Take one parsed chunk; return the events it carries."""
-        self.chunks.append(chunk)
+    def feed(self, chunk: Mapping[str, Any], raw: bytes | None = None) -> list[StreamEvent]:
+        """Take one parsed chunk (and its JSON text, kept as ``result.raw``); return its events."""
+        self._raw.append(raw if raw is not None else json.dumps(chunk).encode())
         if self.id is None:
             self.id = chunk.get("id")
             self.created = chunk.get("created")
@@ -104,14 +155,16 @@ class StreamAccumulator:
             self.system_fingerprint = fingerprint
         events: list[StreamEvent] = []
         for c in chunk.get("choices") or ():
-            self._feed_choice(c, events)
+            self._feed_choice(c, events, raw)
         usage = chunk.get("usage")
         if usage:
             self.usage = Usage.from_json(usage)
             events.append(UsageUpdate(self.usage))
         return events
 
-    def _feed_choice(self, c: Mapping[str, Any], events: list[StreamEvent]) -> None:
+    def _feed_choice(
+        self, c: Mapping[str, Any], events: list[StreamEvent], raw: bytes | None
+    ) -> None:
         index = c.get("index") or 0
         state = self._choices.get(index)
         if state is None:
@@ -139,11 +192,14 @@ class StreamAccumulator:
         if logprobs is not None:
             if state.logprobs is None:
                 state.logprobs = []
-            entries = logprobs.get("content") if isinstance(logprobs, Mapping) else None
+            entries = logprobs.get("content") if type(logprobs) is dict else None
             if entries:
-                tokens = tuple(map(TokenLogprob.from_json, entries))
-                state.logprobs.extend(tokens)
-                events.append(LogprobsDelta(index, tokens))
+                if raw is None:
+                    state.logprobs.extend(entries)
+                else:
+                    state.logprob_chunks.append(raw)
+                    state.logprob_count += len(entries)
+                events.append(LogprobsDelta(index, TokenLogprobs(entries)))
         finish = c.get("finish_reason")
         if finish is not None:
             state.finish_reason = finish
@@ -188,7 +244,7 @@ class StreamAccumulator:
             choices.append({**c, "delta": message})
         chunk = {**response, "choices": choices}
         events = self.feed(chunk)
-        self.chunks.clear()
+        self._raw.clear()
         return events
 
     def result(
@@ -214,5 +270,5 @@ class StreamAccumulator:
             error=error,
             timing=timing or Timing(),
             request=request,
-            raw=raw if raw is not None else list(self.chunks),
+            raw=raw if raw is not None else RawChunks(list(self._raw)),
         )

@@ -330,7 +330,7 @@ class ChatStream:
         if chunk.get("error") or event == "error":
             type_, message, _, code = parse_error_body(chunk)
             raise InStreamError(message, self.partial(error=message), type=type_, code=code)
-        events = acc.feed(chunk)
+        events = acc.feed(chunk, data)
         if self._first is None and any(isinstance(e, _FIRST_TOKEN_EVENTS) for e in events):
             self._first = time.perf_counter()
         return events

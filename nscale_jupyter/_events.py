@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ._types import ChatResult, TokenLogprob, Usage
@@ -50,7 +51,7 @@ class LogprobsDelta:
     """Logprobs of the tokens behind one chunk."""
 
     index: int
-    tokens: tuple[TokenLogprob, ...]
+    tokens: Sequence[TokenLogprob]
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,12 +22,12 @@ import httpx
 from ._client import AsyncClient, ChatStream
 from ._config import DEFAULT_BASE_URL, Secret, resolve_api_key, resolve_base_url
 from ._events import StreamDone, StreamEvent
-from ._exceptions import ConfigError
+from ._exceptions import ConfigError, NscaleError
 from ._options import OPTIONS, check_combination, option
 from ._retry import RetryNotice
 from ._settings import ChatSettings
 from ._sync import LoopThread
-from ._types import ChatRequest, ChatResult, Message
+from ._types import ChatRequest, ChatResult, Message, Model
 
 __all__ = ["Session", "Thread"]
 
@@ -181,6 +181,7 @@ class Session:
         self._loop: LoopThread | None = None
         self._client: AsyncClient | None = None
         self._client_config: tuple[str, Secret | None] | None = None
+        self._models: dict[str, list[Model]] = {}  # base URL -> models, for context lengths
         self.tools: Any = None  # a tool registry, when the tools module is loaded
         self.last_prompt: list[Message] | None = None
 
@@ -266,6 +267,10 @@ class Session:
                 fields[name] = value
         if fields.get("model") is None:
             fields["model"] = self.default_model()
+        limit = self._context_length(fields["model"])
+        for name in ("max_tokens", "max_completion_tokens"):
+            if limit is not None and fields.get(name) is not None and fields[name] > limit:
+                fields[name] = limit  # the server refuses more than its context
         return ChatRequest(
             messages=tuple(messages),
             stream=self.settings.stream if stream is None else stream,
@@ -287,12 +292,28 @@ class Session:
 
     def models(self) -> list[str]:
         """Model ids from ``GET /models``."""
+        return [m.id for m in self._fetch_models()]
 
-        async def fetch() -> list[str]:
+    def _fetch_models(self) -> list[Model]:
+        async def fetch() -> list[Model]:
             client = await self._aclient()
-            return [m.id for m in await client.models()]
+            return await client.models()
 
-        return self.loop.run(fetch())
+        models = self.loop.run(fetch())
+        self._models[self.base_url] = models
+        return models
+
+    def _context_length(self, model: str) -> int | None:
+        """The model's context length from ``GET /models`` (cached), when the server says."""
+        if self.base_url not in self._models:
+            try:
+                self._fetch_models()
+            except NscaleError:
+                self._models[self.base_url] = []
+        for m in self._models[self.base_url]:
+            if m.id == model:
+                return m.max_model_len
+        return None
 
     def events(self, request: ChatRequest) -> EventPump:
         """Run one request; iterate (sync or async) for its events."""

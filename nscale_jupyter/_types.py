@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -26,6 +26,7 @@ __all__ = [
     "TextPart",
     "Timing",
     "TokenLogprob",
+    "TokenLogprobs",
     "ToolCall",
     "TopLogprob",
     "Usage",
@@ -316,6 +317,78 @@ class TokenLogprob:
         )
 
 
+class TokenLogprobs(Sequence[TokenLogprob]):
+    """The logprobs of a run of tokens, built from the JSON entries on first access.
+
+    Streams carry one entry per token with its top alternatives; turning
+    them into objects only when someone looks keeps streaming fast.
+    """
+
+    __slots__ = ("_chunks", "_count", "_items", "_raw")
+
+    def __init__(self, raw: Sequence[Mapping[str, JSON]] = ()) -> None:
+        self._raw = raw
+        self._items: tuple[TokenLogprob, ...] | None = None
+        self._chunks: tuple[Sequence[bytes], int] | None = None
+        self._count = len(raw)
+
+    @classmethod
+    def from_chunks(cls, chunks: Sequence[bytes], choice: int, count: int) -> TokenLogprobs:
+        """The logprobs of one choice, read from stream chunks (JSON bytes) when first used.
+
+        A long stream then keeps its bytes, not a tree of small objects.
+        """
+        out = cls()
+        out._chunks = (chunks, choice)
+        out._count = count
+        return out
+
+    def _entries(self) -> Sequence[Mapping[str, JSON]]:
+        if self._chunks is None:
+            return self._raw
+        chunks, choice = self._chunks
+        entries: list[Mapping[str, JSON]] = []
+        for raw in chunks:
+            for c in json.loads(raw).get("choices") or ():
+                if (c.get("index") or 0) == choice and c.get("logprobs"):
+                    entries.extend(c["logprobs"].get("content") or ())
+        return entries
+
+    @classmethod
+    def of(cls, items: Iterable[TokenLogprob]) -> TokenLogprobs:
+        out = cls()
+        out._items = tuple(items)
+        return out
+
+    def _built(self) -> tuple[TokenLogprob, ...]:
+        if self._items is None:
+            self._items = tuple(map(TokenLogprob.from_json, self._entries()))
+        return self._items
+
+    def __len__(self) -> int:
+        return len(self._items) if self._items is not None else self._count
+
+    @overload
+    def __getitem__(self, index: int) -> TokenLogprob: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[TokenLogprob, ...]: ...
+    def __getitem__(self, index: int | slice) -> TokenLogprob | tuple[TokenLogprob, ...]:
+        return self._built()[index]
+
+    def __iter__(self) -> Iterator[TokenLogprob]:
+        return iter(self._built())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, TokenLogprobs | tuple | list):
+            return self._built() == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"TokenLogprobs({list(self._built())!r})"
+
+
 @dataclass(frozen=True, slots=True)
 class Usage:
     """Token counts; details are kept as the server sent them."""
@@ -361,7 +434,7 @@ class Choice:
     content: str | None = None
     reasoning: str | None = None
     tool_calls: tuple[ToolCall, ...] = ()
-    logprobs: tuple[TokenLogprob, ...] | None = None
+    logprobs: Sequence[TokenLogprob] | None = None
     finish_reason: str | None = None
     stop_reason: str | int | None = None
     role: str = "assistant"
@@ -419,7 +492,7 @@ class ChatResult:
         return self.choice.tool_calls
 
     @property
-    def logprobs(self) -> tuple[TokenLogprob, ...] | None:
+    def logprobs(self) -> Sequence[TokenLogprob] | None:
         return self.choice.logprobs
 
     @property

@@ -8,7 +8,7 @@ __all__ = ["footer_text"]
 
 
 def footer_text(result: ChatResult | None, *, cut_off: str | None = None) -> str:
-    """One line, e.g. ``tiny-chat · stop · 12 → 8 tokens · first token 0.21 s · 35 tok/s``."""
+    """One line: model · finish · tokens · first token · speed (completion tokens / elapsed)."""
     if result is None:
         return f"cut off: {cut_off}" if cut_off else ""
     parts = [result.model or "?"]
@@ -22,15 +22,8 @@ def footer_text(result: ChatResult | None, *, cut_off: str | None = None) -> str
     timing = result.timing
     if timing.time_to_first_token is not None:
         parts.append(f"first token {timing.time_to_first_token:.2f} s")
-    if (
-        usage is not None
-        and usage.completion_tokens
-        and timing.elapsed
-        and timing.time_to_first_token is not None
-        and timing.elapsed > timing.time_to_first_token
-    ):
-        rate = usage.completion_tokens / (timing.elapsed - timing.time_to_first_token)
-        parts.append(f"{rate:.1f} tok/s")
+    if usage is not None and usage.completion_tokens and timing.elapsed:
+        parts.append(f"{usage.completion_tokens / timing.elapsed:.1f} tok/s")
     if cut_off or result.truncated:
         parts.append(f"cut off{': ' + cut_off if cut_off else ''}")
     return " · ".join(parts)

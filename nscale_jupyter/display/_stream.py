@@ -23,6 +23,7 @@ from .._events import (
     ReasoningDelta,
     StreamDone,
     StreamEvent,
+    ToolCallDelta,
     UsageUpdate,
 )
 from .._retry import RetryNotice
@@ -82,6 +83,8 @@ class ChatRenderer:
         self._clock = clock
         self._text: dict[int, list[str]] = {}
         self._reasoning: dict[int, list[str]] = {}
+        # choice -> tool index -> [name, argument fragments]
+        self._calls: dict[int, dict[int, list[str]]] = {}
         self._handle: _Handle | None = None
         self._part_handles: dict[int, _Handle] = {}
         self._dirty = False
@@ -109,6 +112,12 @@ class ChatRenderer:
                     self._print("[reasoning] ")
                     self._printed_reasoning = True
                 self._print(item.text)
+            self._dirty = True
+        elif isinstance(item, ToolCallDelta):
+            call = self._calls.setdefault(item.index, {}).setdefault(item.tool_index, [""])
+            if item.name and not call[0]:
+                call[0] = item.name
+            call.append(item.arguments)
             self._dirty = True
         elif isinstance(item, StreamDone):
             self.result = item.result
@@ -139,6 +148,10 @@ class ChatRenderer:
         if result is not None and not self._text and not self._reasoning:
             # Not streamed (or nothing arrived as events): show the result's text.
             for choice in result.choices:
+                if choice.tool_calls and choice.index not in self._calls:
+                    self._calls[choice.index] = {
+                        c.index: [c.name or "", c.arguments] for c in choice.tool_calls
+                    }
                 if choice.content:
                     self._text[choice.index] = [choice.content]
                 if choice.reasoning:
@@ -153,22 +166,22 @@ class ChatRenderer:
         if self.rich:
             self._flush(footer=footer)
         else:
-            self._print(
-                ("\n" if self._text or self._reasoning else "")
-                + (f"[{footer}]\n" if footer else "")
-            )
+            calls = "".join(f"\n-> {c}" for c in self._calls_text(0))
+            ended = "\n" if self._text or self._reasoning or calls else ""
+            self._print(calls + ended + (f"[{footer}]\n" if footer else ""))
 
     # -- rendering -----------------------------------------------------------------
     def bundle(self, footer: str = "") -> Bundle:
         """The reply's mimebundle as it stands."""
-        indexes = sorted(set(self._text) | set(self._reasoning)) or [0]
+        indexes = sorted(set(self._text) | set(self._reasoning) | set(self._calls)) or [0]
         plain = []
         for i in indexes:
             reasoning = "".join(self._reasoning.get(i, ()))
             text = "".join(self._text.get(i, ()))
             head = f"[choice {i}]\n" if len(indexes) > 1 else ""
             thought = f"[reasoning]\n{reasoning}\n[/reasoning]\n" if reasoning else ""
-            plain.append(head + thought + text)
+            calls = "".join(f"\n-> {c}" for c in self._calls_text(i))
+            plain.append(head + thought + text + calls)
         bundle: Bundle = {"text/plain": "\n\n".join(plain) + (f"\n\n{footer}" if footer else "")}
         if len(indexes) > 1:
             bundle["text/html"] = self._choices_html(indexes, footer)
@@ -186,9 +199,17 @@ class ChatRenderer:
                 f"{escape_html(reasoning)}</pre>\n\n</details>\n\n"
             )
         out.append(safe_markdown(text))
+        calls = self._calls_text(index)
+        if calls:
+            rows = "".join(f"<div><code>{escape_html(c)}</code></div>" for c in calls)
+            out.append(f"\n\n<div><b>tool calls</b>{rows}</div>")
         if footer:
             out.append(f"\n\n<sub>{escape_html(footer)}</sub>")
         return "".join(out)
+
+    def _calls_text(self, index: int) -> list[str]:
+        calls = self._calls.get(index, {})
+        return [f"{c[0] or '?'}({''.join(c[1:])})" for _, c in sorted(calls.items())]
 
     def _choices_html(self, indexes: list[int], footer: str) -> str:
         cells = []

@@ -14,6 +14,8 @@ import os
 import signal
 import socket
 import subprocess
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +91,7 @@ class Engine:
     log_path: Path
     model_dir: Path
     process: subprocess.Popen[bytes] = field(repr=False)
+    _stopped: bool = field(default=False, init=False, repr=False)
 
     def __enter__(self) -> Engine:
         return self
@@ -106,18 +109,49 @@ class Engine:
         return self.process.poll() is None
 
     def stop(self, timeout: float = 15.0) -> None:
-        """Terminate the engine's process group, then kill it if it lingers."""
+        """Terminate the engine's process group, then kill what lingers.
+
+        Safe to call twice; the engine's worker processes go with it.
+        """
+        if self._stopped:
+            return
+        self._stopped = True
+        pgid = self.process.pid
         if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
+            _signal_group(pgid, signal.SIGTERM)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
+                _signal_group(pgid, signal.SIGKILL)
                 self.process.wait(5)
+        # Workers left behind by the server (it died first, or shut down slowly).
+        deadline = time.monotonic() + 5.0
+        while _signal_group(pgid, 0) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        _signal_group(pgid, signal.SIGKILL)
         with contextlib.suppress(ValueError):
             atexit.unregister(self.stop)
+
+
+def _signal_group(pgid: int, sig: int) -> bool:
+    """Send ``sig`` to a process group; False when the group is gone."""
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False
+    return True
+
+
+# Run before vLLM: ask Linux to SIGTERM the engine when the process that
+# started it dies (a killed kernel or CLI), so no engine is left orphaned.
+_ORPHAN_GUARD = (
+    "import ctypes, os, signal, sys\n"
+    "ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG\n"
+    "if os.getppid() != int(sys.argv[1]): sys.exit(1)\n"
+    "os.execv(sys.executable, [sys.executable, *sys.argv[2:]])\n"
+)
 
 
 def command(
@@ -158,7 +192,9 @@ def start(
         raise EngineError(
             f"vLLM is not installed ({py} is missing). Install it with:\n  " + INSTALL_HINT
         )
-    check = subprocess.run([str(py), "-c", "import vllm"], capture_output=True, timeout=120)
+    # find_spec, not import: importing vllm (and torch) takes seconds.
+    probe = "import importlib.util as u, sys; sys.exit(u.find_spec('vllm') is None)"
+    check = subprocess.run([str(py), "-c", probe], capture_output=True, timeout=60)
     if check.returncode != 0:
         raise EngineError(f"vLLM is not installed in {py}. Install it with:\n  " + INSTALL_HINT)
     if port is not None and _port_taken(port):
@@ -178,9 +214,13 @@ def start(
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(min(2, os.cpu_count() or 1))),
     }
     env.pop("NSCALE_API_KEY", None)  # the engine has no business with the key
+    argv = command(py, model, name, port)
+    # The death signal follows the starting *thread*: only guard from the main one.
+    if sys.platform == "linux" and threading.current_thread() is threading.main_thread():
+        argv = [argv[0], "-c", _ORPHAN_GUARD, str(os.getpid()), *argv[1:]]
     with log.open("wb") as out:
         process = subprocess.Popen(
-            command(py, model, name, port),
+            argv,
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

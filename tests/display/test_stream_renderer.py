@@ -101,7 +101,7 @@ def test_final_render_has_the_whole_text_and_footer() -> None:
     r.finish(result("Hello world"))
     md = screen.displays[0]["text/markdown"]
     assert md.startswith("Hello world")
-    assert "m · stop · 3 prompt + 10 completion tokens · first token 0.20 s · 10.0 tok/s" in md
+    assert "m · stop · 3 prompt + 10 completion tokens · first token 0.20 s · 8.3 tok/s" in md
     assert "Hello world" in screen.displays[0]["text/plain"]
 
 
@@ -173,3 +173,16 @@ def test_not_streamed_result_is_rendered() -> None:
     r, screen, _ = renderer()
     r.finish(result("whole"))
     assert screen.displays[0]["text/markdown"].startswith("whole")
+
+
+def test_tool_calls_show_as_they_stream() -> None:
+    from nscale_jupyter import ToolCallDelta
+
+    r, screen, _ = renderer()
+    r.feed(ToolCallDelta(0, 0, "t1", "get_weather", ""))
+    r.feed(ToolCallDelta(0, 0, None, None, '{"city": "<b>Paris'))
+    r.feed(ToolCallDelta(0, 0, None, None, '</b>"}'))
+    r.finish(None)
+    md = screen.displays[0]["text/markdown"]
+    assert "get_weather({&quot;city&quot;: &quot;&lt;b&gt;Paris&lt;/b&gt;&quot;})" in md
+    assert tags(md).tags.count("b") == 1  # only our own heading

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +16,7 @@ import pytest
 
 from nscale_jupyter._cli import main as cli_main
 from nscale_jupyter.local import EngineError, default_model_dir, start
-from nscale_jupyter.local._engine import _port_taken, command
+from nscale_jupyter.local._engine import _ORPHAN_GUARD, _port_taken, command
 
 
 def test_command_has_the_flags_that_work_here() -> None:
@@ -54,6 +58,50 @@ def test_port_taken_is_refused() -> None:
             pytest.skip("needs the engine venv to get past the install check")
         with pytest.raises(EngineError, match=f"port {port}"):
             start(port=port)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:  # a zombie is as good as gone
+        return f.read().split(") ")[-1][0] != "Z"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux-only")
+def test_orphan_guard_ends_the_engine_with_its_starter(tmp_path: Path) -> None:
+    """The engine's wrapper dies with the process that started it (e.g. a killed kernel)."""
+    pid_file = tmp_path / "pid"
+    sleeper = (
+        "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(60)"
+    )
+    # starter -> guard (exec) -> sleeper, in a session of its own like the engine.
+    starter = (
+        "import os, subprocess, sys, time\n"
+        "guard, sleeper, pid_file = sys.argv[1:]\n"
+        "subprocess.Popen([sys.executable, '-c', guard, str(os.getpid()),\n"
+        "                  '-c', sleeper, pid_file], start_new_session=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", starter, _ORPHAN_GUARD, sleeper, str(pid_file)]
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        engine_pid = int(pid_file.read_text())
+        assert _alive(engine_pid)
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while _alive(engine_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _alive(engine_pid):
+        os.kill(engine_pid, signal.SIGKILL)
+        pytest.fail("the guarded child outlived the process that started it")
 
 
 def test_tiny_model_is_shipped_in_the_package() -> None:

@@ -364,3 +364,19 @@ def test_random_option_strings_give_success_or_usage_error(
             ip.run_cell_magic("chat", " ".join(words), "hi")
     except UsageError:
         pass
+
+
+def test_max_tokens_capped_by_the_context_length(ip: InteractiveShell, server: Server) -> None:
+    def with_context(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/models"):
+            server.recorder.requests.append(request)
+            return httpx.Response(200, json={"data": [{"id": "small", "max_model_len": 512}]})
+        return server(request)
+
+    session = api.default_session()
+    session._transport = httpx.MockTransport(with_context)
+    session.settings.base_url = "https://small.test/v1"  # a new client and model list
+    cell(ip, "-m small", "hi")  # default max_tokens 1024 > 512
+    assert server.last["max_tokens"] == 512
+    cell(ip, "-m small --max-tokens 100", "hi")
+    assert server.last["max_tokens"] == 100

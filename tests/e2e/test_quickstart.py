@@ -1,0 +1,40 @@
+"""The quickstart notebook, executed for real in a kernel against the local engine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from .kernel import SENTINEL_KEY, errors, run_notebook
+
+pytestmark = [pytest.mark.kernel, pytest.mark.engine]
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent.parent / "notebooks"
+
+
+def test_quickstart_runs_top_to_bottom(engine: Any, tmp_path: Path) -> None:
+    nb = nbformat.read(NOTEBOOKS / "quickstart.ipynb", as_version=4)
+    run_notebook(nb, {"NSCALE_BASE_URL": engine.base_url, "NSCALE_API_KEY": SENTINEL_KEY})
+    assert errors(nb) == []
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    kinds = {k for o in outputs for k in o.get("data", {})}
+    assert {"text/markdown", "text/html", "image/png"} <= kinds
+    replies = [o["data"]["text/markdown"] for o in outputs if "text/markdown" in o.get("data", {})]
+    assert len(replies) >= 5 and all("tiny-chat" in r for r in replies)
+    assert any("get_weather(" in r for r in replies)  # the tool call is shown
+    saved = tmp_path / "quickstart.ipynb"
+    nbformat.write(nb, saved)
+    assert SENTINEL_KEY not in saved.read_text()
+    assert SENTINEL_KEY not in json.dumps(outputs)
+
+
+def test_notebooks_are_committed_without_outputs() -> None:
+    for path in NOTEBOOKS.glob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None, path.name
