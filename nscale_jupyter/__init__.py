@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._client import AsyncClient, ChatStream
 from ._config import DEFAULT_BASE_URL
 from ._events import (
     ChoiceFinished,
@@ -40,7 +39,6 @@ from ._exceptions import (
 )
 from ._options import OPTIONS, Option, OptionError
 from ._retry import RetryNotice
-from ._sync import Client
 from ._types import (
     ChatRequest,
     ChatResult,
@@ -60,8 +58,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from IPython.core.interactiveshell import InteractiveShell
 
     from ._api import achat, chat
+    from ._client import AsyncClient, ChatStream
     from ._session import Session
     from ._settings import ChatSettings
+    from ._sync import Client
 
 __version__ = "0.1.0"
 
@@ -147,6 +147,9 @@ def __getattr__(name: str) -> Any:
 
 #: name -> module, for names whose modules load on first use.
 _LAZY: dict[str, str] = {
+    "AsyncClient": "._client",  # httpx loads with the client, not with the package
+    "ChatStream": "._client",
+    "Client": "._sync",
     "chat": "._api",
     "achat": "._api",
     "Session": "._session",

@@ -15,19 +15,21 @@ import queue
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from ._client import AsyncClient, ChatStream
 from ._config import DEFAULT_BASE_URL, Secret, resolve_api_key, resolve_base_url
 from ._events import StreamDone, StreamEvent
 from ._exceptions import ConfigError, NscaleError
 from ._options import OPTIONS, check_combination, option
 from ._retry import RetryNotice
 from ._settings import ChatSettings
-from ._sync import LoopThread
 from ._types import ChatRequest, ChatResult, Message, Model
+
+if TYPE_CHECKING:  # httpx loads with the first request, not with %load_ext
+    import httpx
+
+    from ._client import AsyncClient, ChatStream
+    from ._sync import LoopThread
 
 __all__ = ["Session", "Thread"]
 
@@ -209,6 +211,8 @@ class Session:
     @property
     def loop(self) -> LoopThread:
         if self._loop is None:
+            from ._sync import LoopThread
+
             self._loop = LoopThread()
         return self._loop
 
@@ -218,6 +222,8 @@ class Session:
         if self._client is None or self._client_config != config:
             if self._client is not None:
                 await self._client.aclose()
+            from ._client import AsyncClient
+
             self._client = AsyncClient(self._key, base_url=config[0], transport=self._transport)
             self._client_config = config
         return self._client

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["escape_html", "safe_markdown"]
+__all__ = ["MarkdownEscaper", "escape_html", "safe_markdown"]
 
 _FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})", re.M)
 _INLINE_CODE = re.compile(r"(`+)(?:.+?)\1", re.S)
@@ -29,24 +29,54 @@ def _escape_prose(text: str) -> str:
     return "".join(out)
 
 
+class MarkdownEscaper:
+    """Escapes Markdown as it streams in, line by line, remembering code fences.
+
+    Complete lines are escaped once; only the unfinished last line is redone
+    at each render, so a long reply costs time linear in its length.
+    """
+
+    __slots__ = ("_done", "_fence", "_tail")
+
+    def __init__(self) -> None:
+        self._done: list[str] = []
+        self._tail = ""
+        self._fence: str | None = None
+
+    def feed(self, text: str) -> None:
+        if "\n" not in text:
+            self._tail += text
+            return
+        head, _, self._tail = (self._tail + text).rpartition("\n")
+        for line in head.split("\n"):
+            self._done.append(self._line(line + "\n"))
+
+    def _line(self, line: str) -> str:
+        match = _FENCE.match(line)
+        if self._fence is None:
+            if match:
+                self._fence = match.group("fence")
+                return line
+            return _escape_prose(line)
+        if match:
+            fence = match.group("fence")
+            if fence[0] == self._fence[0] and len(fence) >= len(self._fence):
+                self._fence = None
+        return line
+
+    def value(self) -> str:
+        done = "".join(self._done)
+        self._done = [done] if done else []
+        in_code = self._fence is not None or _FENCE.match(self._tail) is not None
+        return done + (self._tail if in_code else _escape_prose(self._tail))
+
+
 def safe_markdown(text: str) -> str:
     """Model text as Markdown that cannot carry HTML.
 
     Fenced code blocks stay as they are (Markdown shows them literally); an
     unterminated fence (a reply still streaming) counts as code to the end.
     """
-    out, pos, fence = [], 0, None
-    for match in _FENCE.finditer(text):
-        if fence is None:
-            out.append(_escape_prose(text[pos : match.start()]))
-            fence, pos = match.group("fence"), match.start()
-        elif match.group("fence")[0] == fence[0] and len(match.group("fence")) >= len(fence):
-            end = text.find("\n", match.end())
-            end = len(text) if end < 0 else end + 1
-            out.append(text[pos:end])
-            fence, pos = None, end
-    if fence is None:
-        out.append(_escape_prose(text[pos:]))
-    else:
-        out.append(text[pos:])
-    return "".join(out)
+    escaper = MarkdownEscaper()
+    escaper.feed(text)
+    return escaper.value()

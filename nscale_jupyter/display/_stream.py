@@ -28,7 +28,7 @@ from .._events import (
 )
 from .._retry import RetryNotice
 from .._types import ChatResult
-from ._escape import escape_html, safe_markdown
+from ._escape import MarkdownEscaper, escape_html
 from ._footer import footer_text
 
 __all__ = ["ChatRenderer", "Part"]
@@ -82,6 +82,7 @@ class ChatRenderer:
         self._display = display
         self._clock = clock
         self._text: dict[int, list[str]] = {}
+        self._escapers: dict[int, MarkdownEscaper] = {}
         self._reasoning: dict[int, list[str]] = {}
         # choice -> tool index -> [name, argument fragments]
         self._calls: dict[int, dict[int, list[str]]] = {}
@@ -89,6 +90,7 @@ class ChatRenderer:
         self._part_handles: dict[int, _Handle] = {}
         self._dirty = False
         self._last = 0.0
+        self._next = 0.0  # no update before this (clock time)
         self._printed_reasoning = False
         self.result: ChatResult | None = None
 
@@ -102,6 +104,10 @@ class ChatRenderer:
             return
         if isinstance(item, ContentDelta):
             self._text.setdefault(item.index, []).append(item.text)
+            escaper = self._escapers.get(item.index)
+            if escaper is None:
+                escaper = self._escapers[item.index] = MarkdownEscaper()
+            escaper.feed(item.text)
             if not self.rich and item.index == 0:
                 self._print(item.text)
             self._dirty = True
@@ -126,7 +132,7 @@ class ChatRenderer:
         for i, part in enumerate(self.parts):
             if part.feed(item) and self.rich:
                 self._update_part(i, part, force=False)
-        if self._dirty and self.rich and self._clock() - self._last >= self.interval:
+        if self._dirty and self.rich and self._clock() >= self._next:
             self._flush()
 
     def notice(self, text: str) -> None:
@@ -148,6 +154,9 @@ class ChatRenderer:
         if result is not None and not self._text and not self._reasoning:
             # Not streamed (or nothing arrived as events): show the result's text.
             for choice in result.choices:
+                if choice.content:
+                    self._escapers[choice.index] = escaper = MarkdownEscaper()
+                    escaper.feed(choice.content)
                 if choice.tool_calls and choice.index not in self._calls:
                     self._calls[choice.index] = {
                         c.index: [c.name or "", c.arguments] for c in choice.tool_calls
@@ -191,14 +200,14 @@ class ChatRenderer:
 
     def _markdown(self, index: int, footer: str) -> str:
         reasoning = "".join(self._reasoning.get(index, ()))
-        text = "".join(self._text.get(index, ()))
+        escaper = self._escapers.get(index)
         out = []
         if reasoning:
             out.append(
                 '<details><summary>Reasoning</summary>\n\n<pre style="white-space: pre-wrap">'
                 f"{escape_html(reasoning)}</pre>\n\n</details>\n\n"
             )
-        out.append(safe_markdown(text))
+        out.append(escaper.value() if escaper is not None else "")
         calls = self._calls_text(index)
         if calls:
             rows = "".join(f"<div><code>{escape_html(c)}</code></div>" for c in calls)
@@ -231,6 +240,7 @@ class ChatRenderer:
         return f"<div style='display:flex;gap:8px;flex-wrap:wrap'>{''.join(cells)}</div>{foot}"
 
     def _flush(self, footer: str = "") -> None:
+        started = time.perf_counter()
         bundle = self.bundle(footer)
         if self._handle is None:
             self._handle = self._display(bundle)
@@ -239,6 +249,11 @@ class ChatRenderer:
         self.updates += 1
         self._dirty = False
         self._last = self._clock()
+        # Each update re-sends the whole reply, so space updates out as it grows:
+        # at most ~1/interval a second, and never more than ~10% of the time spent
+        # rendering. A long reply then costs time linear in its length.
+        cost = time.perf_counter() - started
+        self._next = self._last + max(self.interval, 10 * cost)
 
     def _update_part(self, i: int, part: Part, *, force: bool) -> None:
         bundle = part.render()
