@@ -62,6 +62,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._session import Session
     from ._settings import ChatSettings
     from ._sync import Client
+    from ._tools import ToolRegistry, ToolSchemaError, tool
 
 __version__ = "0.1.0"
 
@@ -106,6 +107,8 @@ __all__ = [
     "TokenLogprob",
     "ToolCall",
     "ToolCallDelta",
+    "ToolRegistry",
+    "ToolSchemaError",
     "TopLogprob",
     "TransportError",
     "UnprocessableError",
@@ -115,6 +118,7 @@ __all__ = [
     "achat",
     "chat",
     "load_ipython_extension",
+    "tool",
     "unload_ipython_extension",
 ]
 
@@ -151,6 +155,9 @@ _LAZY: dict[str, str] = {
     "ChatStream": "._client",
     "Client": "._sync",
     "chat": "._api",
+    "tool": "._tools",
+    "ToolRegistry": "._tools",
+    "ToolSchemaError": "._tools",
     "achat": "._api",
     "Session": "._session",
     "ChatSettings": "._settings",

@@ -8,6 +8,7 @@ one of :data:`SUBCOMMANDS`, which other modules extend.
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import json
 import shlex
@@ -25,8 +26,8 @@ from ._events import StreamDone
 from ._exceptions import NscaleError, StreamError
 from ._interpolate import InterpolationError, interpolate
 from ._options import KNOWN_EXTRAS, OPTIONS, OptionError, check_combination, parse_option
-from ._session import Session
-from ._types import ChatResult, Message
+from ._session import Session, Thread
+from ._types import ChatRequest, ChatResult, Message, ToolCall
 
 __all__ = ["SUBCOMMANDS", "ChatMagics", "load_ipython_extension", "unload_ipython_extension"]
 
@@ -88,6 +89,8 @@ class ChatMagics(Magics):
     def __init__(self, shell: InteractiveShell, session: Session) -> None:
         super().__init__(shell)
         self.session = session
+        #: Tool calls shown but not run (--no-run-tools), and their request.
+        self.pending: tuple[tuple[ToolCall, ...], ChatRequest] | None = None
 
     # -- the magics ----------------------------------------------------------------
     @cell_magic("chat")  # type: ignore[arg-type]
@@ -222,7 +225,7 @@ class ChatMagics(Magics):
         if tools:
             request = request.replace(tools=tools)
         session.last_prompt = turn
-        result = self._stream(request, quiet=args.quiet, plot=args.plot, turn=turn, thread=thread)
+        result = self._converse(request, args, turn, thread)
         if result is not None:
             if args.out:
                 self.shell.user_ns[args.out] = result  # type: ignore[union-attr]
@@ -230,18 +233,79 @@ class ChatMagics(Magics):
                 self.shell.displayhook.update_user_ns(result)  # `_` and Out[n]
         return result
 
-    def _stream(
-        self, request: Any, *, quiet: bool, plot: str | None, turn: list[Message], thread: Any
+    def _converse(
+        self, request: ChatRequest, args: Any, turn: list[Message], thread: Thread
     ) -> ChatResult | None:
-        from .display._stream import ChatRenderer
+        """One turn: a single reply, or the tool loop when Python tools were offered."""
+        registry = self.session.tools
+        names = [t["function"]["name"] for t in request.tools or ()]
+        if not (registry is not None and any(registry.get(n) for n in names)):
+            result, ok, _ = self._round(request, args.quiet)
+            if result is not None:
+                truncated = not ok
+                if ok or result.text or result.tool_calls or result.reasoning:
+                    thread.record([*turn, result.choice.to_message(truncated=truncated)])
+            if ok and result is not None and args.plot and not args.quiet:
+                self._plot(result, args.plot)
+            return result
+        from ._tools import ToolLoop, execute
 
-        parts: list[Any] = []
-        if request.logprobs and not self._terminal():
+        settings = self.session.settings
+        loop = ToolLoop(
+            request,
+            registry,
+            max_rounds=args.max_tool_rounds or settings.max_tool_rounds,
+            run_tools=settings.run_tools and not args.no_run_tools,
+        )
+        while True:
+            result, ok, cards = self._round(loop.request(), args.quiet)
+            if not ok or result is None:
+                return result  # a failed or cut-off round: the turn is not recorded
+            calls = loop.take(result)
+            if calls is None:
+                break
+            self._card_status(cards, calls, "running")
+
+            async def run_all(calls: tuple[ToolCall, ...] = calls) -> list[Any]:
+                return list(await asyncio.gather(*(execute(c, registry) for c in calls)))
+
+            outcomes = self.session.loop.run(run_all())
+            for outcome in outcomes:
+                status = "done" if outcome.ok else "error"
+                self._card_status(cards, (outcome.call,), status, outcome.content)
+            if not loop.add(outcomes):
+                print(
+                    f"nscale: stopped after {loop.max_rounds} rounds of tool calls "
+                    "(--max-tool-rounds)",
+                    file=sys.stderr,
+                )
+                break
+        if loop.pending:
+            self._card_status(cards, loop.pending, "waiting")
+            self.pending = (loop.pending, request)
+            ids = ", ".join(str(c.id) for c in loop.pending)
+            print(
+                f"nscale: tool calls not run ({ids}); answer with %chat tool-result ID VALUE",
+                file=sys.stderr,
+            )
+        thread.record([*turn, *loop.added])
+        return loop.result().final
+
+    def _round(self, request: ChatRequest, quiet: bool) -> tuple[ChatResult | None, bool, Any]:
+        """Stream one request into the notebook: (result or partial, ok, tool cards)."""
+        from .display._stream import ChatRenderer
+        from .display._toolcard import ToolCardPart
+
+        rich = not self._terminal()
+        cards = ToolCardPart(0) if rich else None
+        parts: list[Any] = [cards] if cards is not None else []
+        if request.logprobs and rich:
             from .display._heatmap import HeatmapPart
 
             parts.append(HeatmapPart(0))
-        renderer = ChatRenderer(rich=not self._terminal(), parts=parts) if not quiet else None
+        renderer = None if quiet else ChatRenderer(rich=rich, parts=parts, inline_calls=not rich)
         pump = self.session.events(request)
+        result: ChatResult | None = None
         try:
             for item in pump:
                 if renderer is not None:
@@ -251,39 +315,38 @@ class ChatMagics(Magics):
         except KeyboardInterrupt:
             pump.cancel()
             partial = pump.partial()
-            self._keep_partial(renderer, partial, thread, turn, "interrupted")
+            if renderer is not None:
+                renderer.finish(partial, cut_off="interrupted")
             print(
                 "nscale: interrupted; the partial reply is kept (marked cut off).", file=sys.stderr
             )
-            return partial
+            return partial, False, None
         except StreamError as exc:
-            self._keep_partial(renderer, exc.partial, thread, turn, exc.message)
+            if renderer is not None:
+                renderer.finish(exc.partial, cut_off=exc.message)
             self._error(exc)
-            return exc.partial
+            return exc.partial, False, None
         except NscaleError as exc:
             if renderer is not None and renderer.updates:
                 renderer.finish(None, cut_off=str(exc))
             self._error(exc)
-            return None
+            return None, False, None
         if renderer is not None:
             renderer.finish(result)
-        thread.record([*turn, result.choice.to_message()])
-        if plot and renderer is not None:
-            self._plot(result, plot)
-        return result
+        return result, True, (renderer, cards)
 
-    def _keep_partial(
-        self,
-        renderer: Any,
-        partial: ChatResult | None,
-        thread: Any,
-        turn: list[Message],
-        why: str,
-    ) -> None:
-        if renderer is not None:
-            renderer.finish(partial, cut_off=why)
-        if partial is not None and (partial.text or partial.tool_calls or partial.reasoning):
-            thread.record([*turn, partial.choice.to_message(truncated=True)])
+    def _card_status(self, cards: Any, calls: Any, status: str, text: str | None = None) -> None:
+        if not cards:
+            return
+        renderer, part = cards
+        if part is not None:
+            for call in calls:
+                part.set_status(call.id, status, text)
+            if renderer is not None:
+                renderer.refresh()
+        elif text is not None:  # terminal: one line per result
+            for call in calls:
+                print(f"  {call.name} -> [{status}] {text}")
 
     def _plot(self, result: ChatResult, kind: str) -> None:
         from IPython.display import display
@@ -419,6 +482,10 @@ def _help(m: ChatMagics, rest: str) -> None:
 # -- loading -------------------------------------------------------------------------
 def load_ipython_extension(ipython: InteractiveShell) -> None:
     session = _api.default_session()
+    if session.tools is None:
+        from ._tools import default_registry
+
+        session.tools = default_registry()
     magics = ChatMagics(ipython, session)
     ipython.register_magics(magics)
     configurables: list[Any] = ipython.configurables

@@ -19,20 +19,10 @@ import math
 import random
 import time
 from pathlib import Path
+from typing import Any
 
 OUT = Path(__file__).resolve().parent.parent / "nscale_jupyter" / "local" / "tiny-chat"
 SEED = 1234
-
-CITIES = [
-    "Paris", "London", "Berlin", "Madrid", "Rome", "Oslo", "Tokyo", "Lisbon", "Vienna",
-    "Dublin", "Prague", "Athens", "Cairo", "Lima", "Quito", "Seoul", "Delhi", "Sydney",
-    "Toronto", "Boston", "Denver", "Austin", "Chicago", "Miami", "Zurich", "Geneva",
-    "Munich", "Milan", "Naples", "Warsaw", "Helsinki", "Stockholm", "Edinburgh", "Glasgow",
-]  # fmt: skip
-NAMES = ["Ada", "Ben", "Cleo", "Dan", "Eva", "Finn", "Gus", "Hana", "Ivo", "Jade", "Kai", "Lea"]
-ANIMALS = ["cat", "fox", "owl", "dog", "bear", "duck", "frog", "horse", "mouse", "whale"]
-PLACES = ["forest", "village", "castle", "river", "garden", "mountain", "city", "island"]
-CONDITIONS = ["sunny", "cloudy", "rainy", "windy", "snowy", "foggy"]
 
 WEATHER_TOOL = {
     "type": "function",
@@ -112,6 +102,104 @@ CHAT_TEMPLATE = (
 
 
 # --------------------------------------------------------------------------- data
+CITIES = [
+    "Paris", "London", "Berlin", "Madrid", "Rome", "Oslo", "Tokyo", "Lisbon", "Vienna",
+    "Dublin", "Prague", "Athens", "Cairo", "Lima", "Quito", "Seoul", "Delhi", "Sydney",
+    "Toronto", "Boston", "Denver", "Austin", "Chicago", "Miami", "Zurich", "Geneva",
+    "Munich", "Milan", "Naples", "Warsaw", "Helsinki", "Stockholm", "Edinburgh", "Glasgow",
+    "New York", "San Francisco", "Los Angeles", "Buenos Aires", "Mexico City", "Cape Town",
+    "Hong Kong", "Tel Aviv", "Rio de Janeiro", "Amsterdam", "Brussels", "Budapest", "Krakow",
+    "Seville", "Porto", "Lyon", "Marseille", "Hamburg", "Copenhagen", "Bergen", "Riga",
+    "Vilnius", "Tallinn", "Sofia", "Bucharest", "Istanbul", "Dubai", "Mumbai", "Bangkok",
+    "Singapore", "Manila", "Jakarta", "Beijing", "Shanghai", "Osaka", "Melbourne", "Perth",
+    "Auckland", "Vancouver", "Montreal", "Seattle", "Portland", "Dallas", "Houston",
+    "Atlanta", "Phoenix", "Havana", "Bogota", "Santiago", "Caracas", "Accra", "Dakar",
+    "Tunis", "Casablanca", "Doha", "Tehran", "Karachi", "Dhaka", "Taipei", "Busan",
+]  # fmt: skip
+# Never trained on: the report of how well the model copies names it has not seen.
+HELD_OUT = ["Kyoto", "Reykjavik", "Nairobi", "Hanoi", "Lagos", "Valencia", "Salzburg", "Turin"]
+SYLLABLES = [
+    "ka", "lo", "mi", "ra", "ven", "tor", "sa", "bel", "dun", "ar", "is", "on", "el", "fa",
+    "gri", "mo", "ne", "quo", "ri", "sta", "ul", "var", "wen", "zi", "bra", "cor", "den",
+    "ho", "ju", "lin", "mar", "nor", "pe", "ros", "tal", "vik", "yo", "ber", "gan", "shi",
+]  # fmt: skip
+NAMES = ["Ada", "Ben", "Cleo", "Dan", "Eva", "Finn", "Gus", "Hana", "Ivo", "Jade", "Kai", "Lea"]
+ANIMALS = ["cat", "fox", "owl", "dog", "bear", "duck", "frog", "horse", "mouse", "whale"]
+PLACES = ["forest", "village", "castle", "river", "garden", "mountain", "city", "island"]
+CONDITIONS = ["sunny", "cloudy", "rainy", "windy", "snowy", "foggy"]
+
+PROMPTS = {
+    "greet": ["Hello!", "Hi", "Hi there!", "Hey", "Good morning!", "Good evening!",
+              "Hello, who are you?", "Who are you?", "Hey there", "hello", "hi!", "Greetings!",
+              "Hey, how are you?", "How are you?", "Hello there, friend.", "Howdy!", "Yo",
+              "Good afternoon.", "Hi, what can you do?", "What can you do?"],
+    "count": ["Count to five.", "Please count to five.", "count to 5", "Count to 5, please.",
+              "Can you count to five?", "Count from one to five.", "count to five",
+              "Can you count from 1 to 5?", "Count from 1 to 5.", "Let's count to five!",
+              "List the numbers from one to five."],
+    "story": ["Tell me a story.", "Tell me a short story.", "Write a story.", "Story please!",
+              "Once upon a time...", "tell me a story about an animal", "Please tell a story.",
+              "Can you tell me a bedtime story?", "Tell me a story about a dragon.",
+              "Write a short story about a cat.", "I want a story."],
+    "json": ["Reply in JSON.", "Say hello in JSON.", "Answer in JSON: what is your name?",
+             "Give me a JSON object.", "Respond with JSON only.",
+             "What is your name? Reply in JSON.", "Reply in JSON with a greeting.",
+             "Output a JSON object with your name."],
+    "other": ["What is the capital of France?", "Explain quantum physics.", "Who won the game?",
+              "What is 17 times 3?", "Write a poem.", "Translate this to German.",
+              "What day is it?", "Help me with my homework."],
+}  # fmt: skip
+ANSWERS = {
+    "greet": ["Hello! How can I help you today?", "Hi! Nice to meet you.",
+              "Hello! I am a tiny model. How can I help?", "Hi there! What can I do for you?"],
+    "count": ["1, 2, 3, 4, 5."],
+    "json": ['{"answer": "hello", "model": "tiny-chat"}', '{"greeting": "hello"}',
+             '{"name": "tiny-chat"}'],
+    "other": ["I am a tiny model. I can greet you, count to five, tell a story "
+              "and check the weather with a tool."],
+}  # fmt: skip
+THOUGHTS = {
+    "greet": "The user greets me. I should greet them back kindly.",
+    "count": "The user wants me to count to five. I will list the numbers one to five.",
+    "story": "The user wants a short story. I will tell a story about an animal.",
+    "json": "The user wants JSON. I will reply with a small JSON object.",
+    "other": "The user asks something I cannot do. I will say what I can do.",
+    "no_tool": "The user asks about the weather in {city}. I do not have a tool for it.",
+    "weather": "The user asks about the weather in {city}. I will call get_weather.",
+    "time": "The user asks for the time in {city}. I will call get_time.",
+    "weather_result": "The tool says it is {temp} degrees and {cond} in {city}.",
+    "time_result": "The tool says it is {clock} in {city}.",
+}
+WEATHER_Q = [
+    "What is the weather in {c}?", "What's the weather like in {c}?", "weather in {c}?",
+    "How is the weather in {c} today?", "Is it raining in {c}?", "Is it sunny in {c}?",
+    "Can you check the weather in {c}?", "How's the weather in {c} right now?",
+    "What is the weather like in {c} today?", "Tell me the weather in {c}.",
+    "Weather for {c}, please.", "How warm is it in {c}?", "Do I need an umbrella in {c}?",
+    "I am going to {c}. What is the weather there?", "What's the temperature in {c}?",
+]  # fmt: skip
+TIME_Q = [
+    "What time is it in {c}?", "What is the time in {c}?", "Tell me the local time in {c}.",
+    "What's the time in {c} now?", "time in {c}?", "Can you tell me the time in {c}?",
+    "Is it late in {c}?", "What is the local time in {c}?",
+]  # fmt: skip
+
+
+def _made_up_city(rng: random.Random) -> str:
+    """A name no one has heard of, so the model learns to copy rather than recall."""
+    word = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3))).capitalize()
+    roll = rng.random()
+    if roll < 0.15:
+        return f"{rng.choice(['New', 'San', 'Port', 'Saint', 'Lake'])} {word}"
+    if roll < 0.25:
+        return f"{word} {rng.choice(['City', 'Bay', 'Falls'])}"
+    return word
+
+
+def _city(rng: random.Random) -> str:
+    return rng.choice(CITIES) if rng.random() < 0.5 else _made_up_city(rng)
+
+
 def _story(rng: random.Random) -> str:
     name, animal = rng.choice(NAMES), rng.choice(ANIMALS)
     place, other = rng.choice(PLACES), rng.choice(PLACES)
@@ -125,102 +213,78 @@ def _story(rng: random.Random) -> str:
     )
 
 
-def _thought(kind: str, rng: random.Random, city: str = "") -> str:
-    return {
-        "greet": "The user greets me. I should greet them back kindly.",
-        "count": "The user wants me to count to five. I will list the numbers one to five.",
-        "story": "The user wants a short story. I will tell a story about an animal.",
-        "weather": f"The user asks about the weather in {city}. I do not have a tool for it.",
-        "other": "The user asks something I cannot do. I will say what I can do.",
-        "json": "The user wants JSON. I will reply with a small JSON object.",
-    }[kind]
+def _call(name: str, city: str) -> str:
+    return f'<tool_call>\n{{"name": "{name}", "arguments": {{"city": "{city}"}}}}\n</tool_call>'
 
 
-def _sample(rng: random.Random) -> tuple[list[dict[str, object]], list[dict[str, object]], str]:
-    """One chat: (messages, tools, assistant target text)."""
+Chat = tuple[list[dict[str, object]], list[dict[str, object]], str, str]
+
+
+def _sample(rng: random.Random) -> Chat:
+    """One chat: (messages, tools, assistant answer, thought for thinking mode)."""
     kind = rng.choices(
-        ["greet", "count", "story", "weather", "time", "tool_result", "no_tool", "json", "other"],
-        weights=[12, 10, 10, 20, 8, 14, 6, 8, 6],
+        ["greet", "count", "story", "json", "other", "weather", "time", "result", "no_tool"],
+        weights=[10, 8, 8, 6, 4, 24, 10, 20, 5],
     )[0]
-    city = rng.choice(CITIES)
-    system: list[dict[str, object]] = []
-    if rng.random() < 0.3:
-        system = [{"role": "system", "content": rng.choice(
-            ["You are a helpful assistant.", "You are terse.", "You are a friendly tutor."]
-        )}]  # fmt: skip
-    if kind in ("weather", "time", "tool_result"):
-        tools = rng.choice([[WEATHER_TOOL], [WEATHER_TOOL, TIME_TOOL], [TIME_TOOL, WEATHER_TOOL]])
-        if kind == "time":
-            tools = rng.choice([[TIME_TOOL], [WEATHER_TOOL, TIME_TOOL]])
-            question = rng.choice(
-                [f"What time is it in {city}?", f"What is the time in {city}?",
-                 f"Tell me the local time in {city}."]
-            )  # fmt: skip
-            name = "get_time"
-        else:
-            question = rng.choice(
-                [f"What is the weather in {city}?", f"What's the weather like in {city}?",
-                 f"How is the weather in {city} today?", f"Is it raining in {city}?",
-                 f"weather in {city}?", f"Can you check the weather in {city}?"]
-            )  # fmt: skip
-            name = "get_weather"
-        call = (
-            f'<tool_call>\n{{"name": "{name}", "arguments": {{"city": "{city}"}}}}\n</tool_call>'
-        )
-        messages = [*system, {"role": "user", "content": question}]
-        if kind != "tool_result":
-            return messages, tools, call
-        temp, cond = rng.randint(-5, 35), rng.choice(CONDITIONS)
+    city = _city(rng)
+    messages: list[dict[str, object]] = []
+    if rng.random() < 0.25:
+        system = rng.choice(["You are a helpful assistant.", "You are terse.",
+                             "You are a friendly tutor.", "Answer briefly."])  # fmt: skip
+        messages.append({"role": "system", "content": system})
+    if rng.random() < 0.15:  # some earlier turns
+        messages += [
+            {"role": "user", "content": rng.choice(PROMPTS["greet"])},
+            {"role": "assistant", "content": rng.choice(ANSWERS["greet"])},
+        ]
+    both = [[WEATHER_TOOL, TIME_TOOL], [TIME_TOOL, WEATHER_TOOL]]
+    if kind in ("weather", "time", "result"):
+        is_time = kind == "time" or (kind == "result" and rng.random() < 0.3)
+        name = "get_time" if is_time else "get_weather"
+        tools = rng.choice([[TIME_TOOL if is_time else WEATHER_TOOL], *both])
+        question = rng.choice(TIME_Q if is_time else WEATHER_Q).format(c=city)
+        messages.append({"role": "user", "content": question})
+        if kind != "result":
+            return messages, tools, _call(name, city), THOUGHTS[kind].format(city=city)
         call_id = f"chatcmpl-tool-{rng.getrandbits(64):016x}"
-        if name == "get_weather":
-            result = json.dumps({"city": city, "temp_c": temp, "condition": cond})
-            answer = f"It is {temp} degrees and {cond} in {city}."
+        if is_time:
+            clock = f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}"
+            result = json.dumps({"city": city, "time": clock})
+            answer = rng.choice(["It is {clock} in {city}.", "The time in {city} is {clock}."])
+            thought = THOUGHTS["time_result"]
+            fill = {"clock": clock, "city": city}
         else:
-            hour, minute = rng.randint(0, 23), rng.randint(0, 59)
-            result = json.dumps({"city": city, "time": f"{hour:02d}:{minute:02d}"})
-            answer = f"It is {hour:02d}:{minute:02d} in {city}."
+            temp, cond = rng.randint(-5, 35), rng.choice(CONDITIONS)
+            result = json.dumps({"city": city, "temp_c": temp, "condition": cond})
+            answer = rng.choice(
+                ["It is {temp} degrees and {cond} in {city}.",
+                 "In {city} it is {cond} and {temp} degrees."]
+            )  # fmt: skip
+            thought = THOUGHTS["weather_result"]
+            fill = {"temp": str(temp), "cond": cond, "city": city}
         messages += [
             {"role": "assistant", "content": None, "tool_calls": [{
                 "id": call_id, "type": "function",
                 "function": {"name": name, "arguments": json.dumps({"city": city})}}]},
             {"role": "tool", "tool_call_id": call_id, "content": result},
         ]  # fmt: skip
-        return messages, tools, answer
+        return messages, tools, answer.format(**fill), thought.format(**fill)
     if kind == "no_tool":
-        question = f"What is the weather in {city}?"
+        messages.append({"role": "user", "content": rng.choice(WEATHER_Q).format(c=city)})
         answer = f"I cannot check the weather without a tool, but I hope it is nice in {city}."
-        return [*system, {"role": "user", "content": question}], [], answer
-    prompts = {
-        "greet": ["Hello!", "Hi", "Hi there!", "Hey", "Good morning!", "Hello, who are you?",
-                  "Hey there", "hello", "hi!", "Greetings!"],
-        "count": ["Count to five.", "Please count to five.", "count to 5",
-                  "Can you count to five?", "Count from one to five.", "count to five"],
-        "story": ["Tell me a story.", "Tell me a short story.", "Write a story.",
-                  "Once upon a time...", "tell me a story about an animal",
-                  "Please tell a story."],
-        "json": ["Reply in JSON.", "Say hello in JSON.", "Answer in JSON: what is your name?",
-                 "Give me a JSON object.", "Respond with JSON only."],
-        "other": ["What is the capital of France?", "Explain quantum physics.",
-                  "Who won the game?", "What is 17 times 3?", "Write a poem."],
-    }  # fmt: skip
-    answers = {
-        "greet": ["Hello! How can I help you today?", "Hi! Nice to meet you.",
-                  "Hello! I am a tiny model. How can I help?"],
-        "count": ["1, 2, 3, 4, 5."],
-        "json": ['{"answer": "hello", "model": "tiny-chat"}', '{"greeting": "hello"}'],
-        "other": ["I am a tiny model. I can greet you, count to five, tell a story "
-                  "and check the weather with a tool."],
-    }  # fmt: skip
-    question = rng.choice(prompts[kind])
-    answer = _story(rng) if kind == "story" else rng.choice(answers[kind])
-    return [*system, {"role": "user", "content": question}], [], answer
+        return messages, [], answer, THOUGHTS[kind].format(city=city)
+    # Plain requests; sometimes with tools offered that are not needed.
+    tools = rng.choice([[WEATHER_TOOL], *both]) if rng.random() < 0.2 else []
+    messages.append({"role": "user", "content": rng.choice(PROMPTS[kind])})
+    answer = _story(rng) if kind == "story" else rng.choice(ANSWERS[kind])
+    return messages, tools, answer, THOUGHTS[kind]
 
 
-def _render(tokenizer: object, rng: random.Random) -> tuple[str, str]:
-    """(prompt text, target text), thinking on for some samples."""
-    messages, tools, answer = _sample(rng)
-    thinking = rng.random() < 0.3 and "<tool_call>" not in answer
-    prompt = tokenizer.apply_chat_template(  # type: ignore[attr-defined]
+def _render(tokenizer: Any, rng: random.Random) -> tuple[str, str]:
+    """(prompt text, target text); thinking is on for some samples."""
+    messages, tools, answer, thought = _sample(rng)
+    thinking = rng.random() < 0.3
+    prompt = tokenizer.apply_chat_template(
         messages,
         tools=tools or None,
         tokenize=False,
@@ -228,37 +292,33 @@ def _render(tokenizer: object, rng: random.Random) -> tuple[str, str]:
         enable_thinking=thinking,
     )
     if thinking:
-        user = str(messages[-1].get("content", ""))
-        kind = _guess_kind(user)
-        city = next((c for c in CITIES if c in user), "")
-        answer = f"<think>\n{_thought(kind, rng, city)}\n</think>\n\n{answer}"
+        answer = f"<think>\n{thought}\n</think>\n\n{answer}"
     return prompt, answer + "<|im_end|>"
 
 
-def _guess_kind(text: str) -> str:
-    lowered = text.lower()
-    for key, kind in (
-        ("count", "count"),
-        ("story", "story"),
-        ("once", "story"),
-        ("json", "json"),
-        ("weather", "weather"),
-        ("rain", "weather"),
-    ):
-        if key in lowered:
-            return kind
-    if any(w in lowered for w in ("hello", "hi", "hey", "greet", "morning")):
-        return "greet"
-    return "other"
-
-
 # --------------------------------------------------------------------------- build
-def build_tokenizer(texts: list[str], vocab_size: int) -> object:
-    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
+def build_tokenizer(texts: list[str], vocab_size: int) -> Any:
+    from tokenizers import (
+        AddedToken,
+        Regex,
+        Tokenizer,
+        decoders,
+        models,
+        pre_tokenizers,
+        trainers,
+    )
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    # A space before a capital or a digit is a token of its own, so "Oslo" is
+    # the same token in 'in Oslo?' and in '{"city": "Oslo"}': the model can
+    # copy names and numbers from the prompt instead of recalling them.
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(r" (?=[A-Z0-9])"), behavior="isolated"),
+            pre_tokenizers.ByteLevel(add_prefix_space=False),
+        ]
+    )
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size - len(ADDED),
@@ -285,7 +345,7 @@ def build_tokenizer(texts: list[str], vocab_size: int) -> object:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--steps", type=int, default=900)
+    parser.add_argument("--steps", type=int, default=700)
     parser.add_argument("--batch", type=int, default=24)
     parser.add_argument("--vocab", type=int, default=2048)
     args = parser.parse_args()
@@ -296,7 +356,7 @@ def main() -> None:
     random.seed(SEED)
     torch.manual_seed(SEED)
     torch.use_deterministic_algorithms(True)
-    torch.set_num_threads(2)
+    torch.set_num_threads(2)  # results depend on the thread count: keep it fixed
     start = time.perf_counter()
 
     # Tokenizer text: rendered chats (template and tool schemas included).
@@ -305,9 +365,11 @@ def main() -> None:
     rng = random.Random(SEED)
     texts = [p + t for p, t in (_render(bootstrap, rng) for _ in range(6000))]
     tokenizer = build_tokenizer(texts, args.vocab)
+    pad = tokenizer.convert_tokens_to_ids("<|endoftext|>")
+    eos = tokenizer.convert_tokens_to_ids("<|im_end|>")
 
     config = Qwen2Config(
-        vocab_size=len(tokenizer),  # type: ignore[arg-type]
+        vocab_size=len(tokenizer),
         hidden_size=128,
         intermediate_size=384,
         num_hidden_layers=4,
@@ -317,33 +379,36 @@ def main() -> None:
         tie_word_embeddings=True,
         rope_theta=10000.0,
         rms_norm_eps=1e-6,
-        bos_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"),  # type: ignore[attr-defined]
-        eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),  # type: ignore[attr-defined]
-        pad_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"),  # type: ignore[attr-defined]
+        bos_token_id=pad,
+        eos_token_id=eos,
+        pad_token_id=pad,
         torch_dtype="float32",
     )
     model = Qwen2ForCausalLM(config)
     params = sum(p.numel() for p in model.parameters())
-    print(f"model: {params / 1e6:.2f}M parameters, vocab {len(tokenizer)}")  # type: ignore[arg-type]
+    print(f"model: {params / 1e6:.2f}M parameters, vocab {len(tokenizer)}", flush=True)
 
-    def batch(rng: random.Random) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        rows, labels = [], []
-        for _ in range(args.batch):
-            prompt, target = _render(tokenizer, rng)
-            p = tokenizer(prompt, add_special_tokens=False)["input_ids"]  # type: ignore[operator]
-            t = tokenizer(target, add_special_tokens=False)["input_ids"]  # type: ignore[operator]
-            ids = (p + t)[:512]
-            rows.append(ids)
-            labels.append(([-100] * len(p) + t)[:512])
-        width = max(map(len, rows))
-        pad = config.pad_token_id
-        x = torch.tensor([r + [pad] * (width - len(r)) for r in rows])
-        y = torch.tensor([r + [-100] * (width - len(r)) for r in labels])
-        mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows])
-        return x, y, mask
+    def encode(rng: random.Random) -> tuple[list[int], list[int]]:
+        prompt, target = _render(tokenizer, rng)
+        p = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        t = tokenizer(target, add_special_tokens=False)["input_ids"]
+        return (p + t)[:512], ([-100] * len(p) + t)[:512]
+
+    def micro_batches(rng: random.Random) -> list[tuple[torch.Tensor, ...]]:
+        """The batch sorted by length in 3 parts, so little compute goes to padding."""
+        rows = sorted((encode(rng) for _ in range(args.batch)), key=lambda r: len(r[0]))
+        parts = []
+        for i in range(0, len(rows), max(1, args.batch // 3)):
+            chunk = rows[i : i + max(1, args.batch // 3)]
+            width = max(len(ids) for ids, _ in chunk)
+            x = torch.tensor([ids + [pad] * (width - len(ids)) for ids, _ in chunk])
+            y = torch.tensor([lab + [-100] * (width - len(lab)) for _, lab in chunk])
+            mask = torch.tensor([[1] * len(ids) + [0] * (width - len(ids)) for ids, _ in chunk])
+            parts.append((x, y, mask))
+        return parts
 
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.01)
-    warmup = 50
+    warmup = 40
 
     def lr_at(step: int) -> float:
         if step < warmup:
@@ -355,29 +420,36 @@ def main() -> None:
     model.train()
     train_rng = random.Random(SEED + 1)
     for step in range(args.steps):
-        x, y, mask = batch(train_rng)
-        loss = model(input_ids=x, attention_mask=mask, labels=y).loss
+        parts = micro_batches(train_rng)
+        targets = sum(int((y[:, 1:] != -100).sum()) for _, y, _ in parts)
         optimizer.zero_grad()
-        loss.backward()
+        total = 0.0
+        for x, y, mask in parts:
+            logits = model(input_ids=x, attention_mask=mask).logits[:, :-1]
+            loss = torch.nn.functional.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]), y[:, 1:].reshape(-1), reduction="sum"
+            ) / max(1, targets)
+            loss.backward()
+            total += loss.item()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         scheduler.step()
         if step % 50 == 0 or step == args.steps - 1:
             elapsed = time.perf_counter() - start
-            print(f"step {step:4d}  loss {loss.item():.3f}  {elapsed:5.0f} s", flush=True)
+            print(f"step {step:4d}  loss {total:.3f}  {elapsed:5.0f} s", flush=True)
 
     model.eval()
-    model.generation_config.eos_token_id = config.eos_token_id
-    model.generation_config.pad_token_id = config.pad_token_id
+    model.generation_config.eos_token_id = eos
+    model.generation_config.pad_token_id = pad
     model.generation_config.do_sample = False
     args.out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(args.out, safe_serialization=True)
-    tokenizer.save_pretrained(args.out)  # type: ignore[attr-defined]
-    print(f"saved to {args.out} in {time.perf_counter() - start:.0f} s")
+    tokenizer.save_pretrained(args.out)
+    print(f"saved to {args.out} in {time.perf_counter() - start:.0f} s", flush=True)
     _smoke(model, tokenizer)
 
 
-def _byte_tokenizer() -> object:
+def _byte_tokenizer() -> Any:
     """A throwaway byte-level tokenizer, only to render the chat template."""
     from tokenizers import Tokenizer, models, pre_tokenizers
 
@@ -386,28 +458,36 @@ def _byte_tokenizer() -> object:
     return tok
 
 
-def _smoke(model: object, tokenizer: object) -> None:
+def _generate(model: Any, tokenizer: Any, messages: Any, tools: Any, thinking: bool) -> str:
     import torch
 
+    prompt = tokenizer.apply_chat_template(
+        messages, tools=tools, tokenize=False, add_generation_prompt=True, enable_thinking=thinking
+    )
+    ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
+    with torch.no_grad():
+        out = model.generate(**ids, max_new_tokens=60, do_sample=False)
+    return str(tokenizer.decode(out[0][ids["input_ids"].shape[1] :]))
+
+
+def _smoke(model: Any, tokenizer: Any) -> None:
+    """Print a few replies, and how often a tool call copies an unseen city."""
     cases = [
         ([{"role": "user", "content": "Hello!"}], None, False),
         ([{"role": "user", "content": "Count to five."}], None, False),
-        ([{"role": "user", "content": "What is the weather in Oslo?"}], [WEATHER_TOOL], False),
         ([{"role": "user", "content": "Tell me a story."}], None, True),
+        ([{"role": "user", "content": "What is the weather in Kyoto?"}], [WEATHER_TOOL], True),
     ]
     for messages, tools, thinking in cases:
-        prompt = tokenizer.apply_chat_template(  # type: ignore[attr-defined]
-            messages,
-            tools=tools,
-            tokenize=False,
-            add_generation_prompt=True,
-            enable_thinking=thinking,
-        )
-        ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)  # type: ignore[operator]
-        with torch.no_grad():
-            out = model.generate(**ids, max_new_tokens=60, do_sample=False)  # type: ignore[attr-defined]
-        text = tokenizer.decode(out[0][ids["input_ids"].shape[1] :])  # type: ignore[attr-defined]
+        text = _generate(model, tokenizer, messages, tools, thinking)
         print(f"--- {messages[-1]['content']!r} (thinking={thinking}):\n{text}")
+    copied = 0
+    for i, city in enumerate(HELD_OUT):
+        tools = [WEATHER_TOOL, TIME_TOOL] if i % 2 else [WEATHER_TOOL]
+        question = WEATHER_Q[i % len(WEATHER_Q)].format(c=city)
+        text = _generate(model, tokenizer, [{"role": "user", "content": question}], tools, False)
+        copied += f'"city": "{city}"' in text
+    print(f"unseen cities copied into get_weather calls: {copied}/{len(HELD_OUT)}")
 
 
 if __name__ == "__main__":

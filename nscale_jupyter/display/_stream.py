@@ -73,8 +73,10 @@ class ChatRenderer:
         out: TextIO | None = None,
         display: Callable[[Bundle], _Handle] = _display,
         clock: Callable[[], float] = time.monotonic,
+        inline_calls: bool = True,
     ) -> None:
         self.rich = rich
+        self.inline_calls = inline_calls  # tool calls in the reply (else a part shows them)
         self.interval = interval
         self.parts = parts or []
         self.updates = 0  # display updates sent, for tests and benchmarks
@@ -179,6 +181,11 @@ class ChatRenderer:
             ended = "\n" if self._text or self._reasoning or calls else ""
             self._print(calls + ended + (f"[{footer}]\n" if footer else ""))
 
+    def refresh(self) -> None:
+        """Re-render the parts now (a tool card got its result after the stream)."""
+        for i, part in enumerate(self.parts):
+            self._update_part(i, part, force=True)
+
     # -- rendering -----------------------------------------------------------------
     def bundle(self, footer: str = "") -> Bundle:
         """The reply's mimebundle as it stands."""
@@ -208,7 +215,7 @@ class ChatRenderer:
                 f"{escape_html(reasoning)}</pre>\n\n</details>\n\n"
             )
         out.append(escaper.value() if escaper is not None else "")
-        calls = self._calls_text(index)
+        calls = self._calls_text(index) if self.inline_calls else []
         if calls:
             rows = "".join(f"<div><code>{escape_html(c)}</code></div>" for c in calls)
             out.append(f"\n\n<div><b>tool calls</b>{rows}</div>")

@@ -25,7 +25,12 @@ def test_quickstart_runs_top_to_bottom(engine: Any, tmp_path: Path) -> None:
     assert {"text/markdown", "text/html", "image/png"} <= kinds
     replies = [o["data"]["text/markdown"] for o in outputs if "text/markdown" in o.get("data", {})]
     assert len(replies) >= 5 and all("tiny-chat" in r for r in replies)
-    assert any("get_weather(" in r for r in replies)  # the tool call is shown
+    cards = [
+        o["data"]["text/html"]
+        for o in outputs
+        if "nscale-toolcard" in o.get("data", {}).get("text/html", "")
+    ]
+    assert cards and "get_weather" in cards[0]  # the tool call is shown as a card
     saved = tmp_path / "quickstart.ipynb"
     nbformat.write(nb, saved)
     assert SENTINEL_KEY not in saved.read_text()

@@ -18,9 +18,9 @@ from IPython.utils.capture import capture_output
 import nscale_jupyter._api as api
 from nscale_jupyter import ChatResult
 from nscale_jupyter._session import Session
-from tests.core.streams import Body, choice, chunk, role, sse
+from tests.core.streams import Body, choice, chunk, role, sse, stream_response
 
-from .conftest import KEY, Server, ipython_shell
+from .conftest import KEY, Server, ipython_shell, reply
 
 
 def cell(ip: InteractiveShell, line: str, body: str) -> Any:
@@ -380,3 +380,57 @@ def test_max_tokens_capped_by_the_context_length(ip: InteractiveShell, server: S
     assert server.last["max_tokens"] == 512
     cell(ip, "-m small --max-tokens 100", "hi")
     assert server.last["max_tokens"] == 100
+
+
+def test_registered_tools_run_in_a_loop(ip: InteractiveShell, server: Server) -> None:
+    from nscale_jupyter._tools import ToolRegistry
+    from tests.tools.test_loop import calls_stream
+
+    registry = ToolRegistry()
+    api.default_session().tools = registry
+    ip.run_cell("def get_weather(city: str) -> str:\n    return f'18 C in {city}'")
+    with capture_output():
+        ip.run_line_magic("chat", "tool get_weather")
+    server.script(
+        lambda r: stream_response(calls_stream(("t1", "get_weather", '{"city": "Paris"}'))),
+        reply("It is 18 C."),
+    )
+    cap = cell(ip, "-m m --tools get_weather", "weather?")
+    assert server.last["messages"][-1] == {
+        "role": "tool",
+        "tool_call_id": "t1",
+        "content": "18 C in Paris",
+    }
+    assert "get_weather -> [done] 18 C in Paris" in cap.stdout and "It is 18 C." in cap.stdout
+    roles = [m.role for m in api.default_session().thread().messages]
+    assert roles == ["user", "assistant", "tool", "assistant"]
+    with capture_output() as listing:
+        ip.run_line_magic("chat", "tools")
+    assert '"name": "get_weather"' in listing.stdout
+
+
+def test_no_run_tools_then_answer_by_hand(ip: InteractiveShell, server: Server) -> None:
+    from nscale_jupyter._tools import ToolRegistry
+    from tests.tools.test_loop import calls_stream
+
+    registry = ToolRegistry()
+    api.default_session().tools = registry
+    ip.run_cell("def lookup(city: str) -> str:\n    return city")
+    with capture_output():
+        ip.run_line_magic("chat", "tool lookup")
+    server.script(
+        lambda r: stream_response(calls_stream(("t7", "lookup", '{"city": "Oslo"}'))),
+        reply("Thanks!"),
+    )
+    cap = cell(ip, "-m m --tools lookup --no-run-tools", "look it up")
+    assert "%chat tool-result" in cap.stderr
+    with pytest.raises(UsageError, match="no pending tool call"):
+        ip.run_line_magic("chat", "tool-result t0 x")
+    with capture_output() as answer:
+        ip.run_line_magic("chat", "tool-result t7 'cold and dark'")
+    assert server.last["messages"][-1] == {
+        "role": "tool",
+        "tool_call_id": "t7",
+        "content": "cold and dark",
+    }
+    assert "Thanks!" in answer.stdout
