@@ -18,18 +18,20 @@ from nscale_jupyter import (
     ContentDelta,
     Message,
     NotFoundError,
+    ReasoningDelta,
     StreamEvent,
+    ToolCall,
     ToolCallDelta,
     UsageUpdate,
 )
 
 pytestmark = pytest.mark.engine
 
-WEATHER = {"type": "function", "function": {
+WEATHER: dict[str, Any] = {"type": "function", "function": {
     "name": "get_weather", "description": "Get the current weather in a city.",
     "parameters": {"type": "object", "properties": {"city": {"type": "string",
                    "description": "The city name."}}, "required": ["city"]}}}  # fmt: skip
-TIME = {"type": "function", "function": {
+TIME: dict[str, Any] = {"type": "function", "function": {
     "name": "get_time", "description": "Get the local time in a city.",
     "parameters": {"type": "object", "properties": {"city": {"type": "string",
                    "description": "The city name."}}, "required": ["city"]}}}  # fmt: skip
@@ -166,6 +168,49 @@ def test_tool_call_auto_streamed_in_pieces(engine: Any) -> None:
     assert call.id and call.id.startswith("chatcmpl-tool-")
     assert result.finish_reason == "tool_calls"
     assert len([e for e in events if isinstance(e, ToolCallDelta)]) >= 2
+
+
+def test_tool_call_auto_with_one_tool(client: Client, engine: Any) -> None:
+    result = client.chat(
+        ask(engine, "What's the weather like in Oslo?", tools=(WEATHER,), tool_choice="auto")
+    )
+    (call,) = result.tool_calls
+    assert call.name == "get_weather"
+    assert isinstance((call.args or {}).get("city"), str)
+    assert result.finish_reason == "tool_calls"
+
+
+def test_answers_from_a_tool_result(client: Client, engine: Any) -> None:
+    call = ToolCall("chatcmpl-tool-0123456789abcdef", "get_weather", '{"city": "Paris"}')
+    result = client.chat(
+        ChatRequest(
+            model=engine.model,
+            messages=(
+                Message.user("What is the weather in Paris?"),
+                Message.assistant(None, [call]),
+                Message.tool(
+                    call.id or "", '{"city": "Paris", "temp_c": 18, "condition": "sunny"}'
+                ),
+            ),
+            tools=(WEATHER,),
+            max_tokens=60,
+            temperature=0.0,
+        )
+    )
+    assert result.tool_calls == ()
+    assert result.finish_reason == "stop"
+    assert result.text.strip()
+
+
+def test_thinking_streams_reasoning_then_answer(engine: Any) -> None:
+    request = ask(
+        engine, "Count to five.", extra={"chat_template_kwargs": {"enable_thinking": True}}
+    )
+    result, events = stream_all(engine, request)
+    kinds = [type(e) for e in events if isinstance(e, (ReasoningDelta, ContentDelta))]
+    assert ReasoningDelta in kinds and ContentDelta in kinds
+    assert kinds.index(ReasoningDelta) < kinds.index(ContentDelta)
+    assert result.reasoning and result.text.strip()
 
 
 def test_tool_choice_none(client: Client, engine: Any) -> None:
