@@ -305,6 +305,8 @@ class ChatMagics(Magics):
             parts.append(HeatmapPart(0))
         renderer = None if quiet else ChatRenderer(rich=rich, parts=parts, inline_calls=not rich)
         pump = self.session.events(request)
+        if renderer is not None:
+            pump.on_idle = renderer.tick
         result: ChatResult | None = None
         try:
             for item in pump:

@@ -87,6 +87,9 @@ class EventPump:
         self._result: ChatResult | None = None
         self._future: concurrent.futures.Future[None] | None = None
         self._finished = threading.Event()  # set once the request's task has ended
+        #: Called on the iterating thread when no event came for a moment (a stall):
+        #: lets a display show what it has been holding back.
+        self.on_idle: Callable[[], None] | None = None
 
     def cancel(self, timeout: float = 2.0) -> None:
         """Cancel the request (closing its connection) and wait until it has ended."""
@@ -129,6 +132,8 @@ class EventPump:
                 try:
                     item = inbox.get(timeout=0.05)  # short waits keep Ctrl-C responsive
                 except queue.Empty:
+                    if self.on_idle is not None:
+                        self.on_idle()
                     continue
                 if isinstance(item, _End):
                     return

@@ -181,6 +181,11 @@ class ChatRenderer:
             ended = "\n" if self._text or self._reasoning or calls else ""
             self._print(calls + ended + (f"[{footer}]\n" if footer else ""))
 
+    def tick(self) -> None:
+        """Nothing new arrived for a while: show what is held back, if it is time."""
+        if self._dirty and self.rich and self._clock() >= self._next:
+            self._flush()
+
     def refresh(self) -> None:
         """Re-render the parts now (a tool card got its result after the stream)."""
         for i, part in enumerate(self.parts):

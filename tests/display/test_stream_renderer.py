@@ -186,3 +186,16 @@ def test_tool_calls_show_as_they_stream() -> None:
     md = screen.displays[0]["text/markdown"]
     assert "get_weather({&quot;city&quot;: &quot;&lt;b&gt;Paris&lt;/b&gt;&quot;})" in md
     assert tags(md).tags.count("b") == 1  # only our own heading
+
+
+def test_tick_shows_text_held_back_by_coalescing() -> None:
+    r, screen, clock = renderer(interval=0.05)
+    r.feed(ContentDelta(0, "Once "))
+    clock.now = 0.01
+    r.feed(ContentDelta(0, "upon"))  # too soon: held back
+    assert screen.displays[0]["text/markdown"] == "Once "
+    r.tick()
+    assert screen.displays[0]["text/markdown"] == "Once "
+    clock.now = 0.2  # the stream stalls; a tick shows what is held back
+    r.tick()
+    assert screen.displays[0]["text/markdown"] == "Once upon"
