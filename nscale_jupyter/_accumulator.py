@@ -7,8 +7,8 @@ choice), so both paths give identical results.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, overload
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from ._events import (
     ChoiceFinished,
@@ -19,48 +19,38 @@ from ._events import (
     ToolCallDelta,
     UsageUpdate,
 )
-from ._types import ChatRequest, ChatResult, Choice, Timing, TokenLogprobs, ToolCall, Usage
+from ._types import (
+    ChatRequest,
+    ChatResult,
+    Choice,
+    LazySequence,
+    Timing,
+    TokenLogprobs,
+    ToolCall,
+    Usage,
+)
 
 __all__ = ["RawChunks", "StreamAccumulator"]
 
 
-class RawChunks(Sequence[Any]):
+class RawChunks(LazySequence[Any]):
     """A stream's chunks as JSON: kept as the bytes received, parsed on access.
 
     Holding bytes rather than parsed objects keeps a long stream's memory
     flat for the garbage collector.
     """
 
-    __slots__ = ("_parsed", "_raw")
+    __slots__ = ("_raw",)
 
     def __init__(self, raw: list[bytes]) -> None:
+        super().__init__()
         self._raw = raw
-        self._parsed: list[Any] | None = None
 
-    def _chunks(self) -> list[Any]:
-        if self._parsed is None:
-            self._parsed = [json.loads(r) for r in self._raw]
-        return self._parsed
+    def _build(self) -> Iterable[Any]:
+        return map(json.loads, self._raw)
 
     def __len__(self) -> int:
         return len(self._raw)
-
-    @overload
-    def __getitem__(self, index: int) -> Any: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Any]: ...
-    def __getitem__(self, index: int | slice) -> Any:
-        return self._chunks()[index]
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._chunks())
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, RawChunks | list | tuple):
-            return self._chunks() == list(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"RawChunks({len(self._raw)} chunks)"

@@ -72,6 +72,17 @@ class _Failure:
     error: BaseException
 
 
+def _is_end(item: object) -> bool:
+    """True at the end of the bridged stream; re-raises the request's error."""
+    if isinstance(item, _End):
+        return True
+    if isinstance(item, _Failure):
+        if isinstance(item.error, asyncio.CancelledError):
+            return True
+        raise item.error
+    return False
+
+
 class EventPump:
     """Events of one request, delivered on the caller's thread.
 
@@ -135,12 +146,8 @@ class EventPump:
                     if self.on_idle is not None:
                         self.on_idle()
                     continue
-                if isinstance(item, _End):
+                if _is_end(item):
                     return
-                if isinstance(item, _Failure):
-                    if isinstance(item.error, asyncio.CancelledError):
-                        return
-                    raise item.error
                 yield item  # type: ignore[misc]
         finally:
             self.cancel()
@@ -157,12 +164,8 @@ class EventPump:
         try:
             while True:
                 item = await inbox.get()
-                if isinstance(item, _End):
+                if _is_end(item):
                     return
-                if isinstance(item, _Failure):
-                    if isinstance(item.error, asyncio.CancelledError):
-                        return
-                    raise item.error
                 yield item  # type: ignore[misc]
         finally:
             if not self._future.done():

@@ -11,7 +11,7 @@ import json
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 JSON = Any
+T_co = TypeVar("T_co", covariant=True)
 Role = Literal["system", "user", "assistant", "tool", "developer"]
 
 #: vLLM (like OpenAI) sends minus infinity as this number.
@@ -317,18 +318,58 @@ class TokenLogprob:
         )
 
 
-class TokenLogprobs(Sequence[TokenLogprob]):
+class LazySequence(Sequence[T_co]):
+    """A read-only sequence whose items are built on first access.
+
+    Subclasses give ``__len__`` (known without building) and ``_build()``.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self) -> None:
+        self._items: tuple[T_co, ...] | None = None
+
+    def _build(self) -> Iterable[T_co]:
+        raise NotImplementedError
+
+    def _built(self) -> tuple[T_co, ...]:
+        if self._items is None:
+            self._items = tuple(self._build())
+        return self._items
+
+    @overload
+    def __getitem__(self, index: int) -> T_co: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[T_co, ...]: ...
+    def __getitem__(self, index: int | slice) -> T_co | tuple[T_co, ...]:
+        return self._built()[index]
+
+    def __iter__(self) -> Iterator[T_co]:
+        return iter(self._built())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str | bytes):
+            return self._built() == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({list(self._built())!r})"
+
+
+class TokenLogprobs(LazySequence[TokenLogprob]):
     """The logprobs of a run of tokens, built from the JSON entries on first access.
 
     Streams carry one entry per token with its top alternatives; turning
     them into objects only when someone looks keeps streaming fast.
     """
 
-    __slots__ = ("_chunks", "_count", "_items", "_raw")
+    __slots__ = ("_chunks", "_count", "_raw")
 
     def __init__(self, raw: Sequence[Mapping[str, JSON]] = ()) -> None:
+        super().__init__()
         self._raw = raw
-        self._items: tuple[TokenLogprob, ...] | None = None
         self._chunks: tuple[Sequence[bytes], int] | None = None
         self._count = len(raw)
 
@@ -343,50 +384,19 @@ class TokenLogprobs(Sequence[TokenLogprob]):
         out._count = count
         return out
 
-    def _entries(self) -> Sequence[Mapping[str, JSON]]:
+    def _build(self) -> Iterable[TokenLogprob]:
         if self._chunks is None:
-            return self._raw
+            return map(TokenLogprob.from_json, self._raw)
         chunks, choice = self._chunks
         entries: list[Mapping[str, JSON]] = []
         for raw in chunks:
             for c in json.loads(raw).get("choices") or ():
                 if (c.get("index") or 0) == choice and c.get("logprobs"):
                     entries.extend(c["logprobs"].get("content") or ())
-        return entries
-
-    @classmethod
-    def of(cls, items: Iterable[TokenLogprob]) -> TokenLogprobs:
-        out = cls()
-        out._items = tuple(items)
-        return out
-
-    def _built(self) -> tuple[TokenLogprob, ...]:
-        if self._items is None:
-            self._items = tuple(map(TokenLogprob.from_json, self._entries()))
-        return self._items
+        return map(TokenLogprob.from_json, entries)
 
     def __len__(self) -> int:
-        return len(self._items) if self._items is not None else self._count
-
-    @overload
-    def __getitem__(self, index: int) -> TokenLogprob: ...
-    @overload
-    def __getitem__(self, index: slice) -> tuple[TokenLogprob, ...]: ...
-    def __getitem__(self, index: int | slice) -> TokenLogprob | tuple[TokenLogprob, ...]:
-        return self._built()[index]
-
-    def __iter__(self) -> Iterator[TokenLogprob]:
-        return iter(self._built())
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, TokenLogprobs | tuple | list):
-            return self._built() == tuple(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"TokenLogprobs({list(self._built())!r})"
+        return self._count
 
 
 @dataclass(frozen=True, slots=True)

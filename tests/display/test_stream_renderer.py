@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from html.parser import HTMLParser
 from typing import Any
 
 from nscale_jupyter import (
@@ -19,6 +18,7 @@ from nscale_jupyter import (
 from nscale_jupyter.display._escape import safe_markdown
 from nscale_jupyter.display._result import result_markdown
 from nscale_jupyter.display._stream import ChatRenderer
+from tests.html import tags
 
 HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 
@@ -64,23 +64,6 @@ def result(text: str = "", **kw: Any) -> ChatResult:
         timing=Timing(0.2, 1.2),
         **kw,
     )
-
-
-class Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[str] = []
-        self.attrs: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append(tag)
-        self.attrs += [name for name, _ in attrs]
-
-
-def tags(markup: str) -> Tags:
-    parser = Tags()
-    parser.feed(markup)
-    return parser
 
 
 def test_updates_are_coalesced_by_time() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from html.parser import HTMLParser
 from typing import Any
 
 from hypothesis import given, settings
@@ -14,6 +13,7 @@ from nscale_jupyter import AsyncClient, ChatRequest, Message, ToolCall, ToolCall
 from nscale_jupyter._tools import ToolRegistry, execute, run_tool_loop, tool_result_message
 from nscale_jupyter.display._toolcard import ToolCardPart
 from tests.core.streams import Recorder, choice, chunk, role, sse, stream_response, text_chunks
+from tests.html import tags
 
 
 def registry() -> ToolRegistry:
@@ -204,17 +204,6 @@ def test_argument_fragments_split_anywhere(pieces: int) -> None:
 
 
 # -- tool cards ---------------------------------------------------------------------------------
-class Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[str] = []
-        self.attrs: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append(tag)
-        self.attrs += [a for a, _ in attrs]
-
-
 def test_card_streams_then_pretty_prints_and_shows_result() -> None:
     card = ToolCardPart()
     assert card.render() == {}
@@ -244,7 +233,6 @@ def test_hostile_names_arguments_and_results_are_escaped() -> None:
     card.feed(ToolCallDelta(0, 0, evil, evil, json.dumps({"x": evil})))
     card.finish()
     card.set_status(evil, "error", evil)
-    parser = Tags()
-    parser.feed(card.render()["text/html"])
+    parser = tags(card.render()["text/html"])
     assert "script" not in parser.tags and "img" not in parser.tags
     assert "onerror" not in parser.attrs
