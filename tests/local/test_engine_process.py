@@ -138,3 +138,16 @@ def test_stop_really_stops(engine: Any) -> None:
         second.stop()
     assert not second.running
     assert not _port_taken(second.port)
+
+
+@pytest.mark.engine
+def test_engine_dying_at_startup_shows_its_log(engine: Any, tmp_path: Path) -> None:
+    # A model directory vLLM cannot load: the engine exits during startup.
+    broken = tmp_path / "broken-model"
+    broken.mkdir()
+    (broken / "config.json").write_text('{"model_type": "no-such-architecture"}')
+    with pytest.raises(EngineError) as info:
+        start(broken, timeout=240)
+    message = str(info.value)
+    assert "exited during startup" in message
+    assert "last lines of" in message and len(message.splitlines()) > 3
