@@ -45,6 +45,7 @@ def test_streaming_cells_in_a_kernel() -> None:
         assert "".join(words) in long_md[0]
         # 2,000 tokens, but display updates are coalesced to a fixed rate.
         updates = client.message_counts.get("update_display_data", 0)
+        print(f"update_display_data messages for 2,000 tokens: {updates}")
         assert 0 < updates < 400
         assert "<script>" not in texts(nb.cells[3]).replace("\\u003c", "<").split("text/plain")[0]
         assert "&lt;script>" in texts(nb.cells[3])

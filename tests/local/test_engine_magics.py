@@ -72,3 +72,38 @@ def test_prompt_over_the_context_is_one_clear_line(ip: InteractiveShell) -> None
     ip.user_ns["long"] = "hello " * 2000
     cap, _ = run(ip, "", "{long}")
     assert "400" in cap.stderr and "Traceback" not in cap.stderr
+
+
+def test_chat_local_points_the_session_at_the_engine(
+    engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `start` itself is tested in test_engine_process; here the subcommand's wiring,
+    # reusing this session's engine rather than starting a third one.
+    import nscale_jupyter.local as local
+    from nscale_jupyter import _local_magics
+
+    stopped: list[bool] = []
+
+    class Shared:
+        base_url, model, running = engine.base_url, engine.model, True
+
+        def stop(self) -> None:
+            stopped.append(True)
+
+    monkeypatch.setattr(local, "start", lambda *a, **k: Shared())
+    monkeypatch.delenv("NSCALE_BASE_URL", raising=False)
+    shell = ipython_shell()
+    api.set_default_session(Session())
+    shell.run_line_magic("load_ext", "nscale_jupyter")
+    try:
+        with capture_output() as cap:
+            shell.run_line_magic("chat", "local")
+            shell.run_cell_magic("chat", "-t 0 --max-tokens 10", "Hello!")
+        assert f"using the local engine at {engine.base_url}" in cap.stdout
+        assert shell.user_ns["_"].model == "tiny-chat"
+        with capture_output():
+            shell.run_line_magic("chat", "local --stop")
+        assert stopped and api.default_session().settings.base_url is None
+        assert not _local_magics._engines
+    finally:
+        shell.run_line_magic("unload_ext", "nscale_jupyter")
