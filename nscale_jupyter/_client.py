@@ -297,7 +297,7 @@ class ChatStream:
         done = False
         try:
             try:
-                async for raw in response.aiter_raw():
+                async for raw in response.aiter_bytes():  # decoded (gzip), split by us
                     for sse in decoder.feed(raw):
                         for event in self._handle(acc, sse.data_bytes, sse.event):
                             yield event

@@ -91,6 +91,8 @@ class ChatMagics(Magics):
         self.session = session
         #: Tool calls shown but not run (--no-run-tools), and their request.
         self.pending: tuple[tuple[ToolCall, ...], ChatRequest] | None = None
+        #: The last request a %%chat sent (what %chat compare reruns).
+        self.last_request: ChatRequest | None = None
 
     # -- the magics ----------------------------------------------------------------
     @cell_magic("chat")  # type: ignore[arg-type]
@@ -225,6 +227,7 @@ class ChatMagics(Magics):
         if tools:
             request = request.replace(tools=tools)
         session.last_prompt = turn
+        self.last_request = request
         result = self._converse(request, args, turn, thread)
         if result is not None:
             if args.out:
@@ -502,7 +505,7 @@ def _load_plugins() -> None:
     """Subcommands from other modules (tools, panel, local engine), when present."""
     import importlib
 
-    for name in ("._tool_magics", ".widgets._magics", "._local_magics"):
+    for name in ("._tool_magics", "._compare_magics", ".widgets._magics", "._local_magics"):
         try:
             importlib.import_module(name, __package__)
         except ModuleNotFoundError as exc:

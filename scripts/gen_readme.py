@@ -14,7 +14,11 @@ sys.path.insert(0, str(ROOT))
 
 
 def blocks() -> dict[str, str]:
-    from nscale_jupyter import _local_magics, _tool_magics  # noqa: F401  (register subcommands)
+    from nscale_jupyter import (  # noqa: F401  (they register subcommands)
+        _compare_magics,
+        _local_magics,
+        _tool_magics,
+    )
     from nscale_jupyter._magics import SUBCOMMANDS
     from nscale_jupyter._options import options_markdown
 

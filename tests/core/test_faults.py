@@ -289,3 +289,19 @@ def test_abandoned_stream_closes_the_connection() -> None:
 
     asyncio.run(go())
     assert closed
+
+
+def test_gzip_encoded_stream_and_preread_body() -> None:
+    import gzip
+
+    body = sse(text_chunks(["zipped ", "stream"]))
+    zipped = httpx.Response(
+        200,
+        headers={"content-type": "text/event-stream", "content-encoding": "gzip"},
+        content=gzip.compress(body),
+    )
+    result, _ = run(Recorder(zipped))
+    assert result.text == "zipped stream"
+    preread = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+    result, _ = run(Recorder(preread))
+    assert result.text == "zipped stream"

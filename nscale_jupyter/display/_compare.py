@@ -1,0 +1,45 @@
+"""Side-by-side view of a comparison: value, reply, usage, and a small token plot."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+
+from .._compare import Comparison
+from ._escape import escape_html
+from ._footer import footer_text
+
+__all__ = ["compare_bundle"]
+
+
+def _plot_png(comparison: Comparison) -> str:
+    result = comparison.result
+    if result is None or not result.logprobs:
+        return ""
+    from ._plots import _figure, plot_tokens
+
+    fig, axes = _figure(width=3.2, height=1.6)
+    plot_tokens(list(result.logprobs), axes[0][0], scale="prob", text=result.text)
+    axes[0][0].set_title("")
+    axes[0][0].set_xticks([])
+    data = base64.b64encode(fig._repr_png_()).decode()
+    return f"<img alt='token probabilities' src='data:image/png;base64,{data}' style='width:100%'>"
+
+
+def compare_bundle(comparisons: Sequence[Comparison], plots: bool = True) -> dict[str, str]:
+    cells, plain = [], []
+    for c in comparisons:
+        title = f"{c.field} = {c.value!r}"
+        text = c.result.text if c.result is not None else ""
+        foot = c.error or footer_text(c.result)
+        plot = _plot_png(c) if plots else ""
+        cells.append(
+            "<div style='flex:1;min-width:14em;border:1px solid #8884;border-radius:6px;"
+            f"padding:6px'><b>{escape_html(title)}</b>"
+            f"<div style='white-space:pre-wrap;margin:4px 0'>{escape_html(text)}</div>{plot}"
+            f"<div><sub style='color:{'#c33' if c.error else '#888'}'>"
+            f"{escape_html(foot)}</sub></div></div>"
+        )
+        plain.append(f"[{title}]\n{text}\n({foot})")
+    html = f"<div style='display:flex;gap:8px;flex-wrap:wrap'>{''.join(cells)}</div>"
+    return {"text/html": html, "text/plain": "\n\n".join(plain)}
