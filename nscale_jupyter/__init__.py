@@ -63,6 +63,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._settings import ChatSettings
     from ._sync import Client
     from ._tools import ToolRegistry, ToolSchemaError, tool
+    from .widgets import panel
 
 __version__ = "0.1.0"
 
@@ -118,6 +119,7 @@ __all__ = [
     "achat",
     "chat",
     "load_ipython_extension",
+    "panel",
     "tool",
     "unload_ipython_extension",
 ]
@@ -156,6 +158,7 @@ _LAZY: dict[str, str] = {
     "Client": "._sync",
     "chat": "._api",
     "tool": "._tools",
+    "panel": ".widgets",
     "ToolRegistry": "._tools",
     "ToolSchemaError": "._tools",
     "achat": "._api",

@@ -93,6 +93,7 @@ class ChatMagics(Magics):
         self.pending: tuple[tuple[ToolCall, ...], ChatRequest] | None = None
         #: The last request a %%chat sent (what %chat compare reruns).
         self.last_request: ChatRequest | None = None
+        self.last_panel: Any = None  # the last %chat panel (for tests and scripting)
 
     # -- the magics ----------------------------------------------------------------
     @cell_magic("chat")  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ and the widget panel, so all three always agree. ``None`` means unset
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from traitlets import Bool, Dict, Float, Int, List, TraitError, Unicode, Union, validate
 from traitlets.config import Configurable
@@ -51,6 +51,11 @@ class ChatSettings(Configurable):
     run_tools = Bool(True, help="Run registered Python tools the model calls.").tag(config=True)
 
     locals().update({o.name: _trait_for(o) for o in OPTIONS})
+
+    if TYPE_CHECKING:  # the option traits above are made in a loop: Any for the type checker
+
+        def __getattr__(self, name: str) -> Any: ...
+        def __setattr__(self, name: str, value: Any) -> None: ...
 
     @validate(*[o.name for o in OPTIONS])
     def _validate_option(self, proposal: Any) -> Any:

@@ -164,6 +164,7 @@ THOUGHTS = {
     "story": "The user wants a short story. I will tell a story about an animal.",
     "json": "The user wants JSON. I will reply with a small JSON object.",
     "other": "The user asks something I cannot do. I will say what I can do.",
+    "echo": "The user mentions {city}. I will repeat the name.",
     "no_tool": "The user asks about the weather in {city}. I do not have a tool for it.",
     "weather": "The user asks about the weather in {city}. I will call get_weather.",
     "time": "The user asks for the time in {city}. I will call get_time.",
@@ -177,6 +178,11 @@ WEATHER_Q = [
     "What is the weather like in {c} today?", "Tell me the weather in {c}.",
     "Weather for {c}, please.", "How warm is it in {c}?", "Do I need an umbrella in {c}?",
     "I am going to {c}. What is the weather there?", "What's the temperature in {c}?",
+]  # fmt: skip
+ECHO = [
+    "Repeat after me: {c} -> {c}", "Say {c}. -> {c}.", "Where is {c}? -> {c} is a city.",
+    "I live in {c}. -> Nice! {c} sounds lovely.", "Name a city: {c} -> {c}",
+    "My favourite city is {c}. -> {c} is a fine choice.", "{c} -> {c}",
 ]  # fmt: skip
 TIME_Q = [
     "What time is it in {c}?", "What is the time in {c}?", "Tell me the local time in {c}.",
@@ -223,8 +229,19 @@ Chat = tuple[list[dict[str, object]], list[dict[str, object]], str, str]
 def _sample(rng: random.Random) -> Chat:
     """One chat: (messages, tools, assistant answer, thought for thinking mode)."""
     kind = rng.choices(
-        ["greet", "count", "story", "json", "other", "weather", "time", "result", "no_tool"],
-        weights=[10, 8, 8, 6, 4, 24, 10, 20, 5],
+        [
+            "greet",
+            "count",
+            "story",
+            "json",
+            "other",
+            "weather",
+            "time",
+            "result",
+            "no_tool",
+            "echo",
+        ],
+        weights=[10, 8, 8, 6, 4, 22, 9, 18, 5, 14],
     )[0]
     city = _city(rng)
     messages: list[dict[str, object]] = []
@@ -269,12 +286,16 @@ def _sample(rng: random.Random) -> Chat:
             {"role": "tool", "tool_call_id": call_id, "content": result},
         ]  # fmt: skip
         return messages, tools, answer.format(**fill), thought.format(**fill)
+    if kind == "echo":  # short chats that teach copying a name from the prompt
+        question, answer = rng.choice(ECHO).format(c=city).split(" -> ")
+        messages.append({"role": "user", "content": question})
+        return messages, [], answer, THOUGHTS[kind].format(city=city)
     if kind == "no_tool":
         messages.append({"role": "user", "content": rng.choice(WEATHER_Q).format(c=city)})
         answer = f"I cannot check the weather without a tool, but I hope it is nice in {city}."
         return messages, [], answer, THOUGHTS[kind].format(city=city)
     # Plain requests; sometimes with tools offered that are not needed.
-    tools = rng.choice([[WEATHER_TOOL], *both]) if rng.random() < 0.2 else []
+    tools = rng.choice([[WEATHER_TOOL], *both]) if rng.random() < 0.12 else []
     messages.append({"role": "user", "content": rng.choice(PROMPTS[kind])})
     answer = _story(rng) if kind == "story" else rng.choice(ANSWERS[kind])
     return messages, tools, answer, THOUGHTS[kind]

@@ -21,6 +21,7 @@ def blocks() -> dict[str, str]:
     )
     from nscale_jupyter._magics import SUBCOMMANDS
     from nscale_jupyter._options import options_markdown
+    from nscale_jupyter.widgets import _magics  # noqa: F401
 
     rows = ["| command | what it does |", "|---|---|"]
     for _, fn in sorted(SUBCOMMANDS.items()):

@@ -246,7 +246,8 @@ def _wait_ready(engine: Engine, timeout: float) -> None:
                 f"last lines of {engine.log_path}:\n{_tail(engine.log_path)}"
             )
         try:
-            response = httpx.get(engine.base_url + "/models", timeout=2.0)
+            # trust_env=False: a proxy from the environment must not see loopback.
+            response = httpx.get(engine.base_url + "/models", timeout=2.0, trust_env=False)
             if response.status_code == 200:
                 return
         except httpx.HTTPError:

@@ -38,14 +38,19 @@ def notebook(*cells: str) -> nbformat.NotebookNode:
 
 
 def run_notebook(
-    nb: nbformat.NotebookNode, env: Mapping[str, str], timeout: int = 180
+    nb: nbformat.NotebookNode, env: Mapping[str, str], timeout: int = 180, **options: Any
 ) -> CountingClient:
     """Execute in a fresh kernel with ``env`` added to its environment."""
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # the kernel inherits the environment it starts with
     try:
         client = CountingClient(
-            nb, timeout=timeout, kernel_name="python3", allow_errors=True, record_timing=False
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            allow_errors=True,
+            record_timing=False,
+            **options,
         )
         client.execute()
     finally:

@@ -1,0 +1,169 @@
+"""The sampling panel with real ipywidgets objects; the client on MockTransport."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from nscale_jupyter._session import Session
+from tests.core.streams import sse, text_chunks
+
+KEY = "sk-SENTINEL-panel-91c2"
+
+
+class Server:
+    """Replies echo the temperature; a reply can be made slow (to be cancelled)."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        self.cancelled = 0
+        self.delay = 0.0
+        self.models: Any = [{"id": "m"}]
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/models"):
+            if self.models is None:
+                return httpx.Response(503, text="down")
+            return httpx.Response(200, json={"data": self.models})
+        body = json.loads(request.content)
+        self.bodies.append(body)
+        server, delay = self, self.delay
+
+        class Slow(httpx.AsyncByteStream):
+            async def __aiter__(self):  # type: ignore[override]
+                try:
+                    await asyncio.sleep(delay)
+                    yield sse(text_chunks([f"t={body.get('temperature')}"]))
+                except asyncio.CancelledError:
+                    server.cancelled += 1
+                    raise
+
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=Slow())
+
+
+@pytest.fixture
+def server() -> Server:
+    return Server()
+
+
+@pytest.fixture
+def session(server: Server) -> Any:
+    s = Session(api_key=KEY, transport=httpx.MockTransport(server))
+    s.settings.base_url = "https://panel.test/v1"
+    yield s
+    s.close()
+
+
+def make_panel(session: Session, **kw: Any) -> Any:
+    from nscale_jupyter.widgets._panel import Panel
+
+    return Panel(session, **kw)
+
+
+def test_controls_and_settings_agree_both_ways(session: Session) -> None:
+    panel = make_panel(session)
+    t = panel.controls["temperature"]
+    assert not t.enabled.value  # unset
+    session.settings.temperature = 0.7  # as %chat set or %config would
+    assert t.enabled.value and t.value.value == pytest.approx(0.7)
+    t.value.value = 1.3
+    assert session.settings.temperature == pytest.approx(1.3)
+    t.enabled.value = False
+    assert session.settings.temperature is None
+    panel.controls["stop"].enabled.value = True
+    panel.controls["stop"].value.value = "END, ###"
+    assert session.settings.stop == ["END", "###"]
+    panel.controls["seed"].enabled.value = True
+    panel.controls["seed"].value.value = 42
+    assert session.settings.seed == 42
+    session.settings.update_options({"max_tokens": 77})
+    assert panel.controls["max_tokens"].value.value == 77
+    assert panel.model.value == "m" and session.settings.model == "m"
+    panel.reset.click()
+    assert session.settings.seed is None and session.settings.max_tokens == 1024
+
+
+def test_every_panel_option_has_a_control_with_help(session: Session) -> None:
+    from nscale_jupyter._options import OPTIONS
+
+    panel = make_panel(session)
+    for opt in OPTIONS:
+        if opt.panel:
+            assert opt.name in panel.controls
+            assert opt.help in panel.controls[opt.name].label.tooltip
+
+
+def test_unreachable_server_is_a_clear_message(session: Session, server: Server) -> None:
+    server.models = None
+    panel = make_panel(session)
+    assert "cannot list models" in panel.status.value and "503" in panel.status.value
+
+
+def test_live_mode_debounces_and_cancels(session: Session, server: Server) -> None:
+    async def scenario() -> None:
+        panel = make_panel(session, debounce=0.05)
+        panel.prompt.value = "Tell me a story."
+        panel.live.value = True
+        server.delay = 5.0
+        for value in (0.2, 0.4, 0.6):  # quick changes: one run after the debounce
+            panel.controls["temperature"].enabled.value = True
+            panel.controls["temperature"].value.value = value
+        await asyncio.sleep(0.3)
+        assert panel.runs == 1 and len(server.bodies) == 1
+        assert server.bodies[0]["temperature"] == pytest.approx(0.6)
+        server.delay = 0.0
+        panel.controls["temperature"].value.value = 1.0  # the slow reply is cancelled
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            if panel.task is not None and panel.task.done() and "t=1.0" in panel.reply.value:
+                break
+        assert server.cancelled == 1
+        assert "t=1.0" in panel.reply.value and "t=0.6" not in panel.reply.value
+        assert session.thread().messages == []  # live runs leave history alone
+        panel.keep.click()
+        assert [m.role for m in session.thread().messages] == ["user", "assistant"]
+
+    asyncio.run(scenario())
+
+
+def test_compare_tab(session: Session, server: Server) -> None:
+    async def scenario() -> None:
+        panel = make_panel(session)
+        panel.prompt.value = "hi"
+        panel.compare_spec.value = "temperature=0,1"
+        await panel.compare()
+        view = panel.compare_view.value
+        assert view.index("temperature = 0.0") < view.index("temperature = 1.0")
+        assert "t=1.0" in view
+
+    asyncio.run(scenario())
+
+
+def test_widget_state_never_holds_the_key(session: Session) -> None:
+    panel = make_panel(session)
+    panel.prompt.value = "x"
+    states = []
+    stack = [panel.widget]
+    while stack:
+        widget = stack.pop()
+        states.append(json.dumps(widget.get_state(), default=str))
+        stack.extend(getattr(widget, "children", ()))
+    assert len(states) > 20
+    assert all(KEY not in s for s in states)
+
+
+def test_panel_and_ipywidgets_load_on_first_use() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import nscale_jupyter, sys; from IPython.core.interactiveshell import "
+        "InteractiveShell; InteractiveShell.instance().run_line_magic('load_ext', "
+        "'nscale_jupyter'); print('ipywidgets' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
