@@ -38,8 +38,8 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# Engine, kernel and magics tests run for real; under CI=true a missing engine fails.
-test: venv engine lint
+# Engine, kernel, browser and magics tests run for real; under CI=true a missing part fails.
+test: venv engine browser lint
 	$(PY) scripts/run_pytest.py $(PYTEST_ARGS)
 
 # Unit tests only: no engine, kernel or browser.

@@ -1,0 +1,122 @@
+"""JupyterLab 4 on loopback, driven by Debian's Chromium through Playwright."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@dataclass
+class Lab:
+    url: str
+    token: str
+    root: Path
+
+    def notebook_url(self, name: str) -> str:
+        return f"{self.url}/lab/tree/{name}?token={self.token}&reset"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def jupyter_lab(root: Path, env: Mapping[str, str]) -> Iterator[Lab]:
+    """Start JupyterLab on 127.0.0.1 serving ``root``; stop it (and its kernels) after."""
+    port, token = _free_port(), secrets.token_hex(16)
+    home = Path(tempfile.mkdtemp(prefix="nscale-lab-"))
+    # Render every cell (JupyterLab 4 leaves off-screen cells out of the page by default).
+    settings = home / "settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = (ARTIFACTS / "jupyterlab.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
+         "--ip=127.0.0.1", f"--IdentityProvider.token={token}", "--LabApp.news_url=None",
+         f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+         "--LabApp.extension_manager=readonly",
+         *(["--allow-root"] if os.geteuid() == 0 else [])],
+        env={**os.environ, **env, "JUPYTER_CONFIG_DIR": str(home / "config"),
+             "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+             "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
+             "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces")},
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"JupyterLab exited ({process.returncode}); see {log}")
+            try:
+                if httpx.get(f"{url}/api/status?token={token}", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        else:
+            raise RuntimeError("JupyterLab did not answer /api/status in 120 s")
+        yield Lab(url, token, root)
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+        log.close()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@contextmanager
+def browser_page() -> Iterator[Any]:
+    """A Playwright page in headless Debian Chromium with a throwaway profile."""
+    from playwright.sync_api import sync_playwright
+
+    profile = tempfile.mkdtemp(prefix="nscale-chromium-")
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            profile,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1280, "height": 1000},
+        )
+        try:
+            page = context.pages[0] if context.pages else context.new_page()
+            page.set_default_timeout(180_000)
+            yield page
+        finally:
+            context.close()
+            shutil.rmtree(profile, ignore_errors=True)
+
+
+def screenshot(page: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=False)
+    return path
