@@ -43,3 +43,22 @@ def test_notebooks_are_committed_without_outputs() -> None:
         for cell in nb.cells:
             if cell.cell_type == "code":
                 assert cell.outputs == [] and cell.execution_count is None, path.name
+
+
+@pytest.mark.parametrize("name", ["tools.ipynb", "logprobs.ipynb"])
+def test_lesson_notebooks_run(engine: Any, tmp_path: Path, name: str) -> None:
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    run_notebook(nb, {"NSCALE_BASE_URL": engine.base_url, "NSCALE_API_KEY": SENTINEL_KEY})
+    assert errors(nb) == []
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    shown = json.dumps(outputs)
+    assert SENTINEL_KEY not in shown and "Traceback" not in shown
+    if name == "tools.ipynb":
+        assert shown.count("nscale-toolcard") >= 3
+        assert "[done]" in shown and "[error]" in shown and "the clock service is down" in shown
+        assert "[waiting]" in shown  # --no-run-tools
+        last = nb.cells[-1].outputs  # %chat tool-result: the model continued
+        assert any("text/markdown" in o.get("data", {}) for o in last)
+    else:
+        assert "nscale-heatmap" in shown
+        assert sum("image/png" in o.get("data", {}) for o in outputs) == 4

@@ -434,3 +434,26 @@ def test_no_run_tools_then_answer_by_hand(ip: InteractiveShell, server: Server) 
         "content": "cold and dark",
     }
     assert "Thanks!" in answer.stdout
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    body=st.text(
+        alphabet=st.sampled_from(list("{}ab 1_.\"'\\:[]()\n\u2028😀\x00é")),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_random_cell_bodies_give_success_or_usage_error(
+    ip: InteractiveShell, server: Server, body: str
+) -> None:
+    ip.user_ns["a"] = "A"
+    try:
+        with capture_output():
+            ip.run_cell_magic("chat", "-m m", body)
+    except UsageError as exc:
+        assert "\n" not in str(exc).strip()
