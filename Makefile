@@ -13,6 +13,7 @@ help:
 	@echo "make test   - install what is needed and run lint + every test"
 	@echo "make lint   - ruff (lint + format check) and mypy --strict"
 	@echo "make bench  - benchmarks, printed as ratios measured side by side"
+	@echo "make lab    - JupyterLab on notebooks/ (local engine started when there is no key)"
 	@echo "make engine - create/reuse the vLLM engine venv (~/.cache/nscale-jupyter)"
 
 $(STAMP): pyproject.toml
@@ -48,6 +49,9 @@ test-fast: venv
 
 demo: venv engine
 	$(PY) scripts/demo.py
+
+lab: venv engine
+	$(PY) scripts/lab.py
 
 bench: venv engine
 	$(PY) benchmarks/run.py

@@ -45,7 +45,7 @@ def test_notebooks_are_committed_without_outputs() -> None:
                 assert cell.outputs == [] and cell.execution_count is None, path.name
 
 
-@pytest.mark.parametrize("name", ["tools.ipynb", "logprobs.ipynb"])
+@pytest.mark.parametrize("name", ["tools.ipynb", "logprobs.ipynb", "sampling.ipynb"])
 def test_lesson_notebooks_run(engine: Any, tmp_path: Path, name: str) -> None:
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
     run_notebook(nb, {"NSCALE_BASE_URL": engine.base_url, "NSCALE_API_KEY": SENTINEL_KEY})
@@ -59,6 +59,14 @@ def test_lesson_notebooks_run(engine: Any, tmp_path: Path, name: str) -> None:
         assert "[waiting]" in shown  # --no-run-tools
         last = nb.cells[-1].outputs  # %chat tool-result: the model continued
         assert any("text/markdown" in o.get("data", {}) for o in last)
-    else:
+    elif name == "logprobs.ipynb":
         assert "nscale-heatmap" in shown
         assert sum("image/png" in o.get("data", {}) for o in outputs) == 4
+    else:
+        assert shown.count("temperature = ") >= 3 and "top_p = " in shown
+        assert "presence_penalty = " in shown
+        assert any(
+            "application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs
+        )
+        seeded = [o for c in nb.cells if c.source.startswith("first.text") for o in c.outputs]
+        assert seeded[0]["data"]["text/plain"] == "True"
