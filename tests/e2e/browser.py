@@ -51,6 +51,9 @@ def jupyter_lab(root: Path, env: Mapping[str, str]) -> Iterator[Lab]:
     settings = home / "settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    apputils = home / "settings" / "@jupyterlab" / "apputils-extension"
+    apputils.mkdir(parents=True)  # no "get notified about Jupyter news?" toast
+    (apputils / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
     ARTIFACTS.mkdir(exist_ok=True)
     log = (ARTIFACTS / "jupyterlab.log").open("wb")
     process = subprocess.Popen(
@@ -104,7 +107,7 @@ def browser_page() -> Iterator[Any]:
             executable_path=CHROMIUM,
             headless=True,
             args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 1000},
+            viewport={"width": 1280, "height": 1300},
         )
         try:
             page = context.pages[0] if context.pages else context.new_page()

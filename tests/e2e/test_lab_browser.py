@@ -48,9 +48,9 @@ def test_quickstart_in_jupyterlab(engine: Any, tmp_path: Path) -> None:
         assert page.locator(".nscale-heatmap").count() >= 1
         assert page.locator(".jp-OutputArea-output img").count() >= 1  # the logprob plot
         assert SENTINEL_KEY not in page.content()
-        card = page.locator(".nscale-toolcard").last
-        card.scroll_into_view_if_needed()
-        page.evaluate("window.scrollBy(0, -250)")
+        # The registered tool's card, its answer, then the logprobs cell below it.
+        page.locator(".nscale-toolcard").last.evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(500)
         shot = screenshot(page, "quickstart-lab.png")
         (ROOT / "docs").mkdir(exist_ok=True)
         shutil.copy(shot, ROOT / "docs" / "screenshot.png")
