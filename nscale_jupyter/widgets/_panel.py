@@ -25,7 +25,9 @@ from .._session import Session
 from .._types import ChatResult, Message
 from ..display._compare import compare_bundle
 from ..display._escape import escape_html
+from ..display._heatmap import HeatmapPart
 from ..display._stream import ChatRenderer
+from ..display._toolcard import ToolCardPart
 
 __all__ = ["Panel"]
 
@@ -140,6 +142,7 @@ class Panel:
         self.task: asyncio.Task[Any] | None = None  # the live request in flight
         self.runs = 0
         self.last: ChatResult | None = None
+        self._slots: list[str] = []  # the reply area: text, then tool cards, heatmap
         self.controls = {o.name: _Control(o, self.settings) for o in OPTIONS if o.panel}
         self.model = w.Dropdown(description="model", options=[], layout=w.Layout(width="26em"))
         self.refresh = w.Button(description="refresh models", icon="refresh")
@@ -251,7 +254,11 @@ class Panel:
         except (NscaleError, OptionError) as exc:
             self.reply.value = f"<span style='color:#c33'>{escape_html(str(exc))}</span>"
             return None
-        renderer = ChatRenderer(display=self._show, interval=0.05)
+        self._slots = []
+        parts: list[Any] = [ToolCardPart(0)]
+        if request.logprobs:
+            parts.append(HeatmapPart(0))
+        renderer = ChatRenderer(display=self._show, interval=0.05, parts=parts, inline_calls=False)
         try:
             async for item in self.session.events(request):
                 renderer.feed(item)
@@ -264,23 +271,25 @@ class Panel:
         return self.last
 
     def _show(self, bundle: dict[str, str]) -> Any:
+        """A display handle writing into one slot of the reply area (text, cards, heatmap)."""
+        slot = len(self._slots)
+        self._slots.append("")
         panel = self
-
-        def render(b: dict[str, str]) -> None:
-            html = b.get("text/html")
-            if html is None:  # the reply's Markdown, shown as (escaped) text
-                html = (
-                    "<div style='white-space:pre-wrap'>"
-                    f"{escape_html(b.get('text/plain', ''))}</div>"
-                )
-            panel.reply.value = html
 
         class Handle:
             def update(self, obj: dict[str, str], raw: bool = True) -> None:
-                render(obj)
+                html = obj.get("text/html")
+                if html is None:  # the reply's Markdown, shown as (escaped) text
+                    html = (
+                        "<div style='white-space:pre-wrap'>"
+                        f"{escape_html(obj.get('text/plain', ''))}</div>"
+                    )
+                panel._slots[slot] = html
+                panel.reply.value = "".join(panel._slots)
 
-        render(bundle)
-        return Handle()
+        handle = Handle()
+        handle.update(bundle)
+        return handle
 
     def keep_reply(self) -> None:
         """Add the last live reply (and its prompt) to the current thread."""

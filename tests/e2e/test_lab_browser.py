@@ -92,4 +92,14 @@ def test_panel_live_reply_follows_the_keyboard(engine: Any, tmp_path: Path) -> N
             ".some(e => e.textContent.includes('tiny-chat'))",
             timeout=120_000,
         )
+        reply = page.locator(".widget-html-content", has_text="tiny-chat").last
+        first = reply.inner_html()
+        handle.focus()
+        page.keyboard.press("ArrowRight")  # the live reply re-runs with the new value
+        page.wait_for_function(
+            "([el, old]) => el.innerHTML !== old && el.textContent.includes('tiny-chat')",
+            arg=[reply.element_handle(), first],
+            timeout=120_000,
+        )
+        assert readout.inner_text() != after
         screenshot(page, "panel-live.png")

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from nscale_jupyter._session import Session
-from tests.core.streams import sse, text_chunks
+from tests.core.streams import Body, sse, text_chunks
 
 KEY = "sk-SENTINEL-panel-91c2"
 
@@ -167,3 +167,47 @@ def test_panel_and_ipywidgets_load_on_first_use() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_live_reply_shows_heatmap_and_tool_cards(session: Session, server: Server) -> None:
+    from tests.core.streams import choice, chunk, role
+
+    async def scenario() -> None:
+        panel = make_panel(session)
+        panel.prompt.value = "hi"
+        session.settings.update_options({"logprobs": True, "top_logprobs": 2})
+        lp = {"token": "Hi", "logprob": -0.1, "bytes": [72, 105], "top_logprobs": []}
+        stream = sse(
+            [
+                chunk(role()),
+                chunk(choice(content="Hi", logprobs={"content": [lp]})),
+                chunk(
+                    choice(
+                        tool_calls=[
+                            {
+                                "id": "t1",
+                                "type": "function",
+                                "index": 0,
+                                "function": {"name": "get_weather", "arguments": "{}"},
+                            }
+                        ],
+                        finish_reason="tool_calls",
+                    )
+                ),
+            ]
+        )
+
+        async def reply(request: httpx.Request) -> httpx.Response:
+            if request.url.path.endswith("/models"):
+                return httpx.Response(200, json={"data": [{"id": "m"}]})
+            return httpx.Response(
+                200, headers={"content-type": "text/event-stream"}, stream=Body([stream])
+            )
+
+        session._transport = httpx.MockTransport(reply)
+        session.settings.base_url = "https://panel2.test/v1"
+        await panel.run()
+        html = panel.reply.value
+        assert "Hi" in html and "nscale-heatmap" in html and "nscale-toolcard" in html
+
+    asyncio.run(scenario())
