@@ -184,19 +184,13 @@ class ChatMagics(Magics):
             if not names:
                 return None
             spec = ",".join(names)
+        from ._tools import ToolSchemaError, default_registry, resolve_tools
+
         ns = self.shell.user_ns if self.shell is not None else {}
-        if isinstance(spec, str) and spec.isidentifier() and spec in ns:
-            value = ns[spec]
-            items = value if isinstance(value, list | tuple) else [value]
-            if all(isinstance(t, dict) for t in items):
-                return tuple(items)
-        registry = self.session.tools
-        names = [n.strip() for n in str(spec).split(",") if n.strip()]
-        if registry is None:
-            raise UsageError(f"--tools: no tools registered (asked for {', '.join(names)})")
+        registry = self.session.tools if self.session.tools is not None else default_registry()
         try:
-            return tuple(registry.schemas(names))
-        except KeyError as exc:
+            return resolve_tools(str(spec), registry, ns) or None
+        except (KeyError, ToolSchemaError) as exc:
             raise UsageError(f"--tools: {exc.args[0]}") from None
 
     # -- running -------------------------------------------------------------------

@@ -1,6 +1,8 @@
-"""Python functions as tools: schemas from signatures, running calls, the call loop.
+"""Python functions as tools: the registry, running calls, and the call loop.
 
-Session layer: no IPython and no display imports.
+Session layer: no IPython and no display imports. Schemas come from
+:mod:`._schema`; the magics drive :class:`ToolLoop` step by step (to stream
+each round into the notebook), plain async code calls :func:`run_tool_loop`.
 
 >>> @tool
 ... def get_weather(city: str, unit: Literal["c", "f"] = "c") -> dict:
@@ -19,15 +21,14 @@ import dataclasses
 import enum
 import inspect
 import json
-import re
 import time
 import types
 import typing
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints, overload
+from typing import Any, TypeVar, get_args, get_origin, get_type_hints, overload
 
-from ._exceptions import NscaleError
+from ._schema import ToolSchemaError, check_arguments, schema_for
 from ._types import ChatRequest, ChatResult, Message, ToolCall
 
 __all__ = [
@@ -38,183 +39,15 @@ __all__ = [
     "ToolSchemaError",
     "default_registry",
     "execute",
+    "resolve_tools",
     "run_tool_loop",
     "schema_for",
     "tool",
+    "tool_result_message",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
 JSON = dict[str, Any]
-
-
-class ToolSchemaError(NscaleError, TypeError):
-    """A function whose parameters a JSON schema cannot describe."""
-
-
-# -- schemas ---------------------------------------------------------------------------------
-def _docstring(fn: Callable[..., Any]) -> tuple[str, dict[str, str]]:
-    """(summary, {param: description}) from Google, NumPy or Sphinx style docstrings."""
-    doc = inspect.getdoc(fn) or ""
-    summary = doc.split("\n\n", 1)[0].strip().replace("\n", " ")
-    params: dict[str, str] = {}
-    for name, text in re.findall(r"^\s*:param\s+(?:\w+\s+)?(\w+):\s*(.+)$", doc, re.M):
-        params[name] = text.strip()
-    google = re.search(r"^(?:Args|Arguments|Parameters):\s*\n((?:[ \t]+.+\n?)+)", doc, re.M)
-    if google:
-        for name, text in re.findall(
-            r"^[ \t]+(\w+)(?:\s*\([^)]*\))?:\s*(.+)$", google.group(1), re.M
-        ):
-            params.setdefault(name, text.strip())
-    numpy = re.search(r"^Parameters\n-{3,}\n((?:.+\n?)+?)(?:\n\S|\Z)", doc, re.M)
-    if numpy:
-        for name, text in re.findall(r"^(\w+)\s*(?::[^\n]*)?\n[ \t]+(.+)$", numpy.group(1), re.M):
-            params.setdefault(name, text.strip())
-    return summary, params
-
-
-def _type_schema(hint: Any, where: str) -> JSON:
-    """The JSON schema of one Python type hint."""
-    origin, args = get_origin(hint), get_args(hint)
-    if hint is Any:
-        return {}
-    if hint is str:
-        return {"type": "string"}
-    if hint is bool:
-        return {"type": "boolean"}
-    if hint is int:
-        return {"type": "integer"}
-    if hint is float:
-        return {"type": "number"}
-    if hint is type(None):
-        return {"type": "null"}
-    if origin is Literal:
-        values = list(args)
-        kinds = {type(v) for v in values}
-        schema: JSON = {"enum": values}
-        if kinds <= {str}:
-            schema["type"] = "string"
-        elif kinds <= {int}:
-            schema["type"] = "integer"
-        return schema
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return {
-            "type": "string" if all(isinstance(m.value, str) for m in hint) else "integer",
-            "enum": [m.value for m in hint],
-        }
-    if origin in (typing.Union, types.UnionType):
-        options = [a for a in args if a is not type(None)]
-        inner = [_type_schema(a, where) for a in options]
-        if len(args) != len(options):  # Optional[X]
-            inner.append({"type": "null"})
-        return inner[0] if len(inner) == 1 else {"anyOf": inner}
-    if origin in (list, Sequence, Iterable, tuple, set, frozenset) or hint in (list, tuple):
-        if origin is tuple and args and args[-1] is not Ellipsis:
-            return {
-                "type": "array",
-                "prefixItems": [_type_schema(a, where) for a in args],
-                "minItems": len(args),
-                "maxItems": len(args),
-            }
-        item = args[0] if args else Any
-        return {"type": "array", "items": _type_schema(item, where)}
-    if origin in (dict, Mapping) or hint is dict:
-        if args and args[0] is not str:
-            raise ToolSchemaError(f"{where}: JSON object keys are strings, not {args[0]!r}")
-        value = args[1] if len(args) == 2 else Any
-        return {"type": "object", "additionalProperties": _type_schema(value, where)}
-    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
-        return _object_schema(
-            {f.name: f.type for f in dataclasses.fields(hint)},
-            hint,
-            required={
-                f.name
-                for f in dataclasses.fields(hint)
-                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-            },
-            where=where,
-        )
-    if typing.is_typeddict(hint):
-        return _object_schema(
-            get_type_hints(hint),
-            hint,
-            required=set(getattr(hint, "__required_keys__", ())),
-            where=where,
-        )
-    raise ToolSchemaError(
-        f"{where}: no JSON schema for type {hint!r} "
-        "(use str, int, float, bool, Literal, Enum, list, dict, "
-        "Optional, a dataclass or a TypedDict)"
-    )
-
-
-def _object_schema(
-    fields: Mapping[str, Any], owner: Any, *, required: set[str], where: str
-) -> JSON:
-    hints = get_type_hints(owner) if isinstance(owner, type) else dict(fields)
-    _, descriptions = _docstring(owner) if isinstance(owner, type) else ("", {})
-    properties = {}
-    for name in fields:
-        prop = _type_schema(hints.get(name, fields[name]), f"{where}.{name}")
-        if name in descriptions:
-            prop["description"] = descriptions[name]
-        properties[name] = prop
-    schema: JSON = {"type": "object", "properties": properties}
-    if required:
-        schema["required"] = [n for n in fields if n in required]
-    return schema
-
-
-def schema_for(
-    fn: Callable[..., Any],
-    *,
-    name: str | None = None,
-    description: str | None = None,
-    strict: bool | None = None,
-) -> JSON:
-    """The OpenAI-style tool dict for ``fn``, from its signature, hints and docstring."""
-    tool_name = name or fn.__name__
-    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", tool_name):
-        raise ToolSchemaError(f"tool name {tool_name!r}: use letters, digits, _ and - (<= 64)")
-    try:
-        hints = get_type_hints(fn)
-    except Exception as exc:
-        raise ToolSchemaError(f"{tool_name}: cannot read its type hints ({exc})") from None
-    summary, docs = _docstring(fn)
-    properties: dict[str, JSON] = {}
-    required: list[str] = []
-    for param in inspect.signature(fn).parameters.values():
-        where = f"{tool_name}({param.name})"
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            raise ToolSchemaError(f"{where}: *args and **kwargs cannot be described")
-        if param.name not in hints:
-            raise ToolSchemaError(f"{where}: add a type hint (e.g. {param.name}: str)")
-        prop = _type_schema(hints[param.name], where)
-        if param.name in docs:
-            prop["description"] = docs[param.name]
-        if param.default is inspect.Parameter.empty:
-            required.append(param.name)
-        elif param.default is not None and _jsonable(param.default):
-            prop["default"] = (
-                param.default.value if isinstance(param.default, enum.Enum) else (param.default)
-            )
-        properties[param.name] = prop
-    parameters: JSON = {"type": "object", "properties": properties, "required": required}
-    function: JSON = {
-        "name": tool_name,
-        "description": description or summary or tool_name,
-        "parameters": parameters,
-    }
-    if strict is not None:
-        function["strict"] = strict
-    return {"type": "function", "function": function}
-
-
-def _jsonable(value: Any) -> bool:
-    try:
-        json.dumps(value.value if isinstance(value, enum.Enum) else value)
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 # -- the registry ------------------------------------------------------------------------------
@@ -336,7 +169,11 @@ def _to_text(value: Any) -> str:
 
 
 async def execute(call: ToolCall, registry: ToolRegistry) -> ToolOutcome:
-    """Run one call; every failure becomes an error text for the model, never a crash."""
+    """Run one call; every failure becomes an error text for the model, never a crash.
+
+    A sync function runs in a worker thread so a slow tool does not block the
+    event loop (nor the other calls of the round).
+    """
     start = time.perf_counter()
 
     def failed(message: str) -> ToolOutcome:
@@ -350,14 +187,13 @@ async def execute(call: ToolCall, registry: ToolRegistry) -> ToolOutcome:
     if args is None:
         return failed(f"the arguments are not a JSON object: {call.arguments!r}")
     schema = registry.schemas([call.name or ""])[0]["function"]["parameters"]
-    missing = [p for p in schema.get("required", ()) if p not in args]
-    unknown = [a for a in args if a not in schema.get("properties", {})]
-    if missing or unknown:
-        parts = ([f"missing {', '.join(missing)}"] if missing else []) + (
-            [f"unknown {', '.join(unknown)}"] if unknown else []
-        )
-        return failed(f"bad arguments for {call.name}: {'; '.join(parts)}")
-    kwargs = _build_args(fn, args)
+    args, problems = check_arguments(schema, args)
+    try:
+        kwargs = _build_args(fn, args) if not problems else {}
+    except (TypeError, ValueError) as exc:
+        problems = [str(exc)]
+    if problems:
+        return failed(f"bad arguments for {call.name}: {'; '.join(problems)}")
     try:
         if inspect.iscoroutinefunction(fn):
             value = await fn(**kwargs)
@@ -371,21 +207,23 @@ async def execute(call: ToolCall, registry: ToolRegistry) -> ToolOutcome:
 
 
 def _build_args(fn: Callable[..., Any], args: Mapping[str, Any]) -> dict[str, Any]:
-    """JSON arguments to Python ones: dataclasses and enums built from their JSON."""
+    """JSON arguments to Python ones: dataclasses, enums, tuples and sets built."""
     hints = get_type_hints(fn)
-    out = {}
-    for name, value in args.items():
-        out[name] = _from_json(hints.get(name, Any), value)
-    return out
+    return {name: _from_json(hints.get(name, Any), value) for name, value in args.items()}
 
 
 def _from_json(hint: Any, value: Any) -> Any:
     origin, args = get_origin(hint), get_args(hint)
+    if value is None:
+        return None
     if origin in (typing.Union, types.UnionType):
-        for option in args:
-            if option is not type(None) and value is not None:
+        errors = []
+        for option in (a for a in args if a is not type(None)):
+            try:
                 return _from_json(option, value)
-        return value
+            except (TypeError, ValueError) as exc:
+                errors.append(exc)
+        raise errors[0] if errors else TypeError(f"{value!r} fits no option of {hint!r}")
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return hint(value)
     if dataclasses.is_dataclass(hint) and isinstance(hint, type) and isinstance(value, dict):
@@ -393,8 +231,13 @@ def _from_json(hint: Any, value: Any) -> Any:
         return hint(**{k: _from_json(hints.get(k, Any), v) for k, v in value.items()})
     if hint is float and isinstance(value, int):
         return float(value)
-    if origin in (list, Sequence) and args and isinstance(value, list):
-        return [_from_json(args[0], v) for v in value]
+    if isinstance(value, list) and origin in (list, Sequence, Iterable, set, frozenset, tuple):
+        if origin is tuple and args and args[-1] is not Ellipsis:
+            return tuple(_from_json(a, v) for a, v in zip(args, value, strict=True))
+        items = [_from_json(args[0] if args else Any, v) for v in value]
+        return items if origin in (list, Sequence, Iterable) else origin(items)
+    if isinstance(value, dict) and origin in (dict, Mapping) and len(args) == 2:
+        return {k: _from_json(args[1], v) for k, v in value.items()}
     return value
 
 
@@ -411,11 +254,16 @@ class ToolLoopResult:
     pending: tuple[ToolCall, ...] = field(default=())  # calls left for a person to answer
 
 
+_FORCED = ("required",)
+
+
 class ToolLoop:
     """The loop's bookkeeping, shared by the async driver and the magic's sync one.
 
     ``request()`` gives the next request; ``take(result)`` returns the calls to
     run (or None when the loop is over); ``add(outcomes)`` records their results.
+    A forced ``tool_choice`` (``required`` or a named function) applies to the
+    first round only: later rounds use ``auto``, or the model could never answer.
     """
 
     def __init__(
@@ -437,7 +285,11 @@ class ToolLoop:
         self.pending: tuple[ToolCall, ...] = ()
 
     def request(self) -> ChatRequest:
-        return self._request.replace(messages=(*self._request.messages, *self.added))
+        request = self._request.replace(messages=(*self._request.messages, *self.added))
+        choice = request.tool_choice
+        if self.rounds and (choice in _FORCED or isinstance(choice, Mapping)):
+            request = request.replace(tool_choice="auto")
+        return request
 
     def take(self, result: ChatResult) -> tuple[ToolCall, ...] | None:
         self.rounds.append(result)
@@ -445,12 +297,14 @@ class ToolLoop:
         calls = result.tool_calls
         if not calls:
             return None
-        schema_only = [
+        offered = {t["function"]["name"] for t in self._request.tools or ()}
+        shown_only = [
             c
             for c in calls
-            if c.name in self._registry and self._registry.get(c.name or "") is None
+            if self._registry.get(c.name or "") is None
+            and (c.name in offered or c.name in self._registry)
         ]
-        if not self.run_tools or schema_only:
+        if not self.run_tools or shown_only:
             self.pending = calls  # for a person to answer (%chat tool-result)
             return None
         return calls
@@ -476,6 +330,25 @@ class ToolLoop:
         )
 
 
+async def run_calls(
+    calls: Iterable[ToolCall],
+    registry: ToolRegistry,
+    on_outcome: Callable[[ToolOutcome], None] | None = None,
+) -> list[ToolOutcome]:
+    """Run one round's calls concurrently; ``on_outcome`` hears each as it finishes.
+
+    The outcomes come back in call order (the tool messages follow the calls).
+    """
+
+    async def one(call: ToolCall) -> ToolOutcome:
+        outcome = await execute(call, registry)
+        if on_outcome is not None:
+            on_outcome(outcome)
+        return outcome
+
+    return list(await asyncio.gather(*(one(c) for c in calls)))
+
+
 async def run_tool_loop(
     send: Callable[[ChatRequest], Awaitable[ChatResult]],
     request: ChatRequest,
@@ -486,17 +359,17 @@ async def run_tool_loop(
     on_outcome: Callable[[ToolOutcome], None] | None = None,
 ) -> ToolLoopResult:
     """Send, run the tool calls the model makes (concurrently), send the results back,
-    until the model answers without calls or ``max_rounds`` requests were sent."""
+    until the model answers without calls or ``max_rounds`` requests were sent.
+
+    Errors of ``send`` (an :class:`APIError` when the server rejects a
+    ``tool_choice``, say) propagate unchanged: the caller shows them.
+    """
     loop = ToolLoop(request, registry, max_rounds=max_rounds, run_tools=run_tools)
     while True:
         calls = loop.take(await send(loop.request()))
         if calls is None:
             return loop.result()
-        outcomes = await asyncio.gather(*(execute(c, registry) for c in calls))
-        for outcome in outcomes:
-            if on_outcome is not None:
-                on_outcome(outcome)
-        if not loop.add(outcomes):
+        if not loop.add(await run_calls(calls, registry, on_outcome)):
             return loop.result()
 
 
@@ -507,3 +380,54 @@ def tool_result_message(call_id: str, value: str, pending: Iterable[ToolCall]) -
         listed = ", ".join(map(str, ids)) or "none"
         raise KeyError(f"no pending tool call {call_id!r}; pending: {listed}")
     return Message.tool(call_id, value)
+
+
+# -- choosing tools for a request --------------------------------------------------------------
+def resolve_tools(
+    spec: str | None, registry: ToolRegistry, namespace: Mapping[str, Any]
+) -> tuple[JSON, ...]:
+    """The ``tools`` of a request from ``--tools SPEC``.
+
+    SPEC is ``"a,b"`` (registered names) or the name of a variable holding
+    OpenAI-style tool dicts, Python functions (registered on the way, so the
+    loop can run them), or a list of either. Raises KeyError for an unknown
+    name and ToolSchemaError for a value that is not a tool.
+    """
+    spec = (spec or "").strip()
+    if not spec:
+        return ()
+    if (
+        spec.isidentifier()
+        and spec in namespace
+        and not _is_registered_fn(spec, registry, namespace)
+    ):
+        value = namespace[spec]
+        items = list(value) if isinstance(value, list | tuple) else [value]
+        out = []
+        for i, item in enumerate(items):
+            where = spec if len(items) == 1 else f"{spec}[{i}]"
+            if callable(item):
+                out.append(registry.register(item))
+            elif isinstance(item, Mapping):
+                out.append(_checked_dict(item, where))
+            else:
+                raise ToolSchemaError(
+                    f"{where}: expected a function or an OpenAI-style tool dict, "
+                    f"got {type(item).__name__}"
+                )
+        return tuple(out)
+    return registry.schemas(n.strip() for n in spec.split(",") if n.strip())
+
+
+def _is_registered_fn(name: str, registry: ToolRegistry, namespace: Mapping[str, Any]) -> bool:
+    """``--tools get_weather`` where get_weather is the registered function itself."""
+    return name in registry and registry.get(name) is namespace[name]
+
+
+def _checked_dict(item: Mapping[str, Any], where: str) -> JSON:
+    function = item.get("function") if item.get("type") == "function" else None
+    if not isinstance(function, Mapping) or not isinstance(function.get("name"), str):
+        raise ToolSchemaError(
+            f'{where}: expected {{"type": "function", "function": {{"name": ...}}}}'
+        )
+    return dict(item)

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .._events import StreamEvent, ToolCallDelta
 from ._escape import escape_html
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .._tools import ToolOutcome
 
 __all__ = ["ToolCardPart"]
 
@@ -76,6 +80,10 @@ class ToolCardPart:
                 card.status = status
                 if result is not None:
                     card.result = result
+
+    def outcome(self, outcome: ToolOutcome) -> None:
+        """Show what running a call gave (the loop's ``on_outcome``)."""
+        self.set_status(outcome.call.id, "done" if outcome.ok else "error", outcome.content)
 
     def render(self) -> dict[str, str]:
         if not self._cards:

@@ -20,7 +20,7 @@ import ipywidgets as w
 from .._compare import parse_values, run_compare
 from .._events import StreamDone
 from .._exceptions import NscaleError
-from .._options import OPTIONS, Option, OptionError
+from .._options import OPTIONS, OptionError
 from .._session import Session
 from .._types import ChatResult, Message
 from ..display._compare import compare_bundle
@@ -28,100 +28,23 @@ from ..display._escape import escape_html
 from ..display._heatmap import HeatmapPart
 from ..display._stream import ChatRenderer
 from ..display._toolcard import ToolCardPart
+from ._controls import controls
 
 __all__ = ["Panel"]
 
-UNSET = "(unset)"
-_CHOICES: dict[str, list[str]] = {
-    "response_format": [UNSET, "text", "json_object"],
-    "tool_choice": [UNSET, "auto", "none", "required"],
-}
-_SLIDER_MAX = {"max_tokens": 4096, "n": 8, "top_logprobs": 20}
+_WATCHED = [o.name for o in OPTIONS if o.panel] + ["model", "system"]
 
 
-class _Control:
-    """One option's widget(s), linked both ways to a settings trait."""
+def _loop() -> asyncio.AbstractEventLoop:
+    """The kernel's loop: widget callbacks run on its thread, between its tasks."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.get_event_loop_policy().get_event_loop()
 
-    def __init__(self, opt: Option, settings: Any) -> None:
-        self.opt = opt
-        self.settings = settings
-        self._syncing = False
-        self.enabled = w.Checkbox(
-            value=False, indent=False, layout=w.Layout(width="1.6em"), description_allow_html=False
-        )
-        self.value = self._make_value_widget()
-        tip = opt.help + (f" Range {opt.range_text}." if opt.range_text else "")
-        self.label = w.Label(opt.name, tooltip=tip, layout=w.Layout(width="10em"))
-        self.value.tooltip = tip
-        self.box = w.HBox([self.enabled, self.label, self.value])
-        self.enabled.observe(lambda _: self._to_settings(), "value")
-        self.value.observe(lambda _: self._to_settings(), "value")
-        settings.observe(lambda _: self._from_settings(), opt.name)
-        self._from_settings()
 
-    def _make_value_widget(self) -> Any:
-        opt = self.opt
-        if opt.name in _CHOICES:
-            return w.Dropdown(options=_CHOICES[opt.name][1:])
-        if opt.kind == "float":
-            lo = opt.minimum if opt.minimum is not None else 0.0
-            hi = opt.maximum if opt.maximum is not None else 2.0
-            return w.FloatSlider(
-                value=max(lo, 0.01 if opt.exclusive_minimum else lo),
-                min=lo,
-                max=hi,
-                step=0.05,
-                readout_format=".2f",
-                continuous_update=False,
-            )
-        if opt.kind == "int" and opt.name in _SLIDER_MAX:
-            return w.IntSlider(
-                value=max(1, int(opt.minimum or 0)),
-                min=int(opt.minimum or 0),
-                max=_SLIDER_MAX[opt.name],
-                continuous_update=False,
-            )
-        if opt.kind == "int":
-            return w.IntText(value=0)
-        if opt.kind == "bool":
-            return w.Checkbox(value=True, indent=False)
-        return w.Text(placeholder="comma-separated" if opt.kind == "strs" else "")
-
-    def _to_settings(self) -> None:
-        if self._syncing:
-            return
-        value: Any = None
-        if self.enabled.value:
-            value = self.value.value
-            if self.opt.kind == "strs":
-                value = [v for v in (s.strip() for s in str(value).split(",")) if v] or None
-            elif self.opt.kind == "float" and self.opt.exclusive_minimum and value <= 0:
-                value = 0.01
-        try:
-            setattr(self.settings, self.opt.name, value)
-        except Exception:  # a value the settings refuse: show the settings' value again
-            self._from_settings()
-
-    def _from_settings(self) -> None:
-        value = getattr(self.settings, self.opt.name)
-        self._syncing = True
-        try:
-            self.enabled.value = value is not None
-            if value is not None:
-                if self.opt.kind == "strs":
-                    self.value.value = ", ".join(value)
-                elif self.opt.name == "response_format" and isinstance(value, dict):
-                    self.value.value = (
-                        value.get("type", "text")
-                        if value.get("type") in ("text", "json_object")
-                        else "text"
-                    )
-                elif self.opt.name == "tool_choice" and not isinstance(value, str):
-                    pass
-                else:
-                    self.value.value = value
-        finally:
-            self._syncing = False
+def _error(exc: object) -> str:
+    return f"<span style='color:#c33'>{escape_html(str(exc))}</span>"
 
 
 class Panel:
@@ -140,22 +63,23 @@ class Panel:
         self._schedule = schedule
         self._pending: Any = None  # the debounce timer
         self.task: asyncio.Task[Any] | None = None  # the live request in flight
+        self.compare_task: asyncio.Task[Any] | None = None
         self.runs = 0
         self.last: ChatResult | None = None
+        self._last_turn: tuple[list[Message], Message] | None = None  # what produced .last
         self._slots: list[str] = []  # the reply area: text, then tool cards, heatmap
-        self.controls = {o.name: _Control(o, self.settings) for o in OPTIONS if o.panel}
+        self.controls = controls(self.settings)
         self.model = w.Dropdown(description="model", options=[], layout=w.Layout(width="26em"))
         self.refresh = w.Button(description="refresh models", icon="refresh")
         self.status = w.HTML()
+        self.readout = w.HTML()
         self.system = w.Textarea(
-            placeholder="system prompt (optional)",
+            placeholder="system prompt (optional; also the default for new threads)",
             value=self.settings.system or "",
             layout=w.Layout(width="100%"),
         )
         self.prompt = w.Textarea(placeholder="prompt", layout=w.Layout(width="100%"))
-        last = session.last_prompt
-        if last:
-            self.prompt.value = last[-1].text
+        self._fill_prompt()
         self.live = w.ToggleButton(
             description="live",
             value=False,
@@ -163,32 +87,51 @@ class Panel:
             tooltip="re-run the prompt when a value changes",
         )
         self.run_button = w.Button(description="run", button_style="primary")
-        self.keep = w.Button(description="keep", tooltip="add this reply to the thread")
+        self.keep = w.Button(
+            description="keep", tooltip="add this reply to the thread", disabled=True
+        )
         self.reset = w.Button(description="reset to defaults")
         self.reply = w.HTML(layout=w.Layout(width="100%"))
-        self.compare_spec = w.Text(value="temperature=0,0.7,1.5", description="compare")
+        self.compare_spec = w.Text(
+            value="temperature=0,0.7,1.5",
+            description="compare",
+            tooltip="FIELD=V1,V2,... any request field, e.g. model=a,b",
+        )
+        self.concurrency = w.BoundedIntText(
+            value=4, min=1, max=16, description="at once", layout=w.Layout(width="9em")
+        )
         self.compare_button = w.Button(description="compare")
         self.compare_view = w.HTML()
         self.refresh.on_click(lambda _: self.load_models())
         self.run_button.on_click(lambda _: self.schedule_run(0.0))
         self.keep.on_click(lambda _: self.keep_reply())
         self.reset.on_click(lambda _: self.settings.reset())
-        self.compare_button.on_click(lambda _: self._start(self.compare()))
+        self.compare_button.on_click(lambda _: self.start_compare())
         self.model.observe(self._model_chosen, "value")
         self.system.observe(lambda c: setattr(self.settings, "system", c["new"] or None), "value")
-        names = [o.name for o in OPTIONS if o.panel] + ["model", "system"]
-        self.settings.observe(self._changed, names)
-        controls = w.VBox([c.box for c in self.controls.values()])
+        self.settings.observe(self._changed, _WATCHED)
         tabs = w.Tab(children=[
-            w.VBox([controls, self.system]),
-            w.VBox([w.HBox([self.compare_spec, self.compare_button]), self.compare_view]),
+            w.VBox([*(c.box for c in self.controls.values()), self.system]),
+            w.VBox([
+                w.HBox([self.compare_spec, self.concurrency, self.compare_button]),
+                self.compare_view,
+            ]),
         ])  # fmt: skip
         tabs.set_title(0, "sampling")
         tabs.set_title(1, "compare")
         self.widget = w.VBox([
-            w.HBox([self.model, self.refresh, self.reset]), self.status, tabs, self.prompt,
-            w.HBox([self.run_button, self.live, self.keep]), self.reply,
+            w.HBox([self.model, self.refresh, self.reset]), self.status, tabs, self.readout,
+            self.prompt, w.HBox([self.run_button, self.live, self.keep]), self.reply,
         ])  # fmt: skip
+        for widget, name in [
+            (self.widget, "nscale-panel"),
+            (self.status, "nscale-panel-status"),
+            (self.readout, "nscale-panel-readout"),
+            (self.reply, "nscale-panel-reply"),
+            (self.compare_view, "nscale-panel-compare"),
+        ]:
+            widget.add_class(name)  # stable hooks for styling and browser tests
+        self._show_readout()
         self.load_models()
 
     # -- models ------------------------------------------------------------------------
@@ -196,9 +139,7 @@ class Panel:
         try:
             models = self.session.models()
         except NscaleError as exc:
-            self.status.value = (
-                f"<span style='color:#c33'>cannot list models: {escape_html(str(exc))}</span>"
-            )
+            self.status.value = _error(f"cannot list models: {exc}")
             return
         self.status.value = ""
         current = self.settings.model
@@ -212,15 +153,30 @@ class Panel:
         if change["new"] and change["new"] != self.settings.model:
             self.settings.model = change["new"]
 
-    # -- live mode ---------------------------------------------------------------------
+    # -- settings -> panel ---------------------------------------------------------------
     def _changed(self, change: dict[str, Any]) -> None:
         if change["name"] == "model" and change["new"] in self.model.options:
             self.model.value = change["new"]
         if change["name"] == "system" and (change["new"] or "") != self.system.value:
             self.system.value = change["new"] or ""
+        self._show_readout()
         if self.live.value:
             self.schedule_run(self.debounce)
 
+    def _show_readout(self) -> None:
+        """One line of what the next request sends (unset options are not sent)."""
+        try:
+            values = self.settings.request_options()
+        except OptionError as exc:
+            self.readout.value = _error(exc)
+            return
+        shown = [f"{k}={v!r}" for k, v in values.items() if k in _WATCHED and k != "model"]
+        text = " · ".join(shown) or "nothing set: the server's defaults"
+        self.readout.value = (
+            f"<code style='font-size:85%'>options sent: {escape_html(text)}</code>"
+        )
+
+    # -- live mode ---------------------------------------------------------------------
     def schedule_run(self, delay: float) -> None:
         """Run after ``delay`` s; a newer change restarts the wait (debounce)."""
         if self._pending is not None:
@@ -228,47 +184,68 @@ class Panel:
         if self._schedule is not None:
             self._pending = self._schedule(delay, self._run_now)
         else:
-            self._pending = asyncio.get_event_loop().call_later(delay, self._run_now)
+            self._pending = _loop().call_later(delay, self._run_now)
 
     def _run_now(self) -> None:
         self._pending = None
-        self._start(self.run())
-
-    def _start(self, coro: Any) -> None:
         if self.task is not None and not self.task.done():
             self.task.cancel()  # only the newest settings' reply is shown
-        self.task = asyncio.get_event_loop().create_task(coro)
+        self.task = _loop().create_task(self.run())
 
-    def _messages(self) -> list[Message]:
-        thread = self.session.thread()
-        return [*thread.history(), Message.user(self.prompt.value)]
+    def _fill_prompt(self) -> None:
+        """An empty prompt box takes the last prompt of the session (the last ``%%chat``)."""
+        last = self.session.last_prompt
+        if not self.prompt.value.strip() and last and isinstance(last[-1].content, str):
+            self.prompt.value = last[-1].content
+
+    def _turn(self) -> tuple[list[Message], Message]:
+        """The thread's messages before the prompt, and the prompt.
+
+        Re-running the thread's last prompt resends the history before that
+        turn, so the model sees the question once, as the first time.
+        """
+        self._fill_prompt()
+        before = list(self.session.thread().messages)
+        users = [i for i, m in enumerate(before) if m.role == "user"]
+        if users and before[users[-1]].content == self.prompt.value:
+            before = before[: users[-1]]
+        return before, Message.user(self.prompt.value)
+
+    def _messages(self, before: list[Message], prompt: Message) -> list[Message]:
+        system = self.settings.system or self.session.thread().system
+        return [*([Message.system(system)] if system else []), *before, prompt]
 
     async def run(self) -> ChatResult | None:
         """Stream the prompt with the current settings into the panel."""
+        before, prompt = self._turn()
         if not self.prompt.value.strip():
             self.reply.value = "<i>write a prompt first</i>"
             return None
         self.runs += 1
         try:
-            request = self.session.build_request(self._messages())
+            request = self.session.build_request(self._messages(before, prompt))
         except (NscaleError, OptionError) as exc:
-            self.reply.value = f"<span style='color:#c33'>{escape_html(str(exc))}</span>"
+            self.reply.value = _error(exc)
             return None
         self._slots = []
         parts: list[Any] = [ToolCardPart(0)]
         if request.logprobs:
             parts.append(HeatmapPart(0))
         renderer = ChatRenderer(display=self._show, interval=0.05, parts=parts, inline_calls=False)
+        result: ChatResult | None = None
         try:
             async for item in self.session.events(request):
                 renderer.feed(item)
                 if isinstance(item, StreamDone):
-                    self.last = item.result
+                    result = item.result
         except NscaleError as exc:
-            self.reply.value = f"<span style='color:#c33'>{escape_html(str(exc))}</span>"
+            self.reply.value = _error(exc)
             return None
-        renderer.finish(self.last)
-        return self.last
+        renderer.finish(result)
+        if result is not None:
+            self.last, self._last_turn = result, (before, prompt)
+            self.keep.disabled = False
+        return result
 
     def _show(self, bundle: dict[str, str]) -> Any:
         """A display handle writing into one slot of the reply area (text, cards, heatmap)."""
@@ -292,26 +269,42 @@ class Panel:
         return handle
 
     def keep_reply(self) -> None:
-        """Add the last live reply (and its prompt) to the current thread."""
-        if self.last is None:
+        """Make the last panel reply part of the thread.
+
+        The thread becomes the conversation that produced it: a re-run of the
+        thread's last prompt replaces that turn; a new prompt adds a turn.
+        """
+        if self.last is None or self._last_turn is None:
             return
-        self.session.thread().record(
-            [Message.user(self.prompt.value), self.last.choice.to_message()]
-        )
+        before, prompt = self._last_turn
+        messages = self.session.thread().messages
+        turn = [prompt, self.last.choice.to_message()]
+        if messages[: len(before)] == before:
+            messages[len(before) :] = turn
+        else:  # the thread moved on since that run: add the kept turn at the end
+            messages.extend(turn)
+        self.session.last_prompt = [prompt]
 
     # -- compare -----------------------------------------------------------------------
+    def start_compare(self) -> None:
+        if self.compare_task is not None and not self.compare_task.done():
+            self.compare_task.cancel()
+        self.compare_task = _loop().create_task(self.compare())
+
     async def compare(self) -> None:
+        """The prompt once per value of one field, side by side, at most N at a time."""
         try:
             name, values = parse_values(self.compare_spec.value)
-            request = self.session.build_request(self._messages())
+            request = self.session.build_request(self._messages(*self._turn()))
         except (OptionError, NscaleError) as exc:
-            self.compare_view.value = f"<span style='color:#c33'>{escape_html(str(exc))}</span>"
+            self.compare_view.value = _error(exc)
             return
         self.compare_view.value = "<i>running…</i>"
+        concurrency = self.concurrency.value
 
         async def go() -> Any:
             client = await self.session._aclient()
-            return await run_compare(client, request, name, values)
+            return await run_compare(client, request, name, values, concurrency=concurrency)
 
         future = asyncio.wrap_future(self.session.loop.submit(go()))
         with contextlib.suppress(asyncio.CancelledError):

@@ -1,19 +1,20 @@
-"""Running tool calls and the call loop, with the real client on MockTransport streams."""
+"""The call loop with the real client on MockTransport streams."""
 
 from __future__ import annotations
 
 import asyncio
-import json
+import itertools
+from collections.abc import Sequence
 from typing import Any
 
+import httpx
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nscale_jupyter import AsyncClient, ChatRequest, Message, ToolCall, ToolCallDelta
-from nscale_jupyter._tools import ToolRegistry, execute, run_tool_loop, tool_result_message
-from nscale_jupyter.display._toolcard import ToolCardPart
+from nscale_jupyter import AsyncClient, BadRequestError, ChatRequest, Message
+from nscale_jupyter._tools import ToolOutcome, ToolRegistry, run_tool_loop, tool_result_message
 from tests.core.streams import Recorder, choice, chunk, role, sse, stream_response, text_chunks
-from tests.html import tags
 
 
 def registry() -> ToolRegistry:
@@ -35,32 +36,35 @@ def registry() -> ToolRegistry:
     return reg
 
 
-def calls_stream(*calls: tuple[str, str, str], pieces: int = 3) -> bytes:
-    """A stream of tool calls, arguments cut into ``pieces`` fragments each."""
+def calls_stream(
+    *calls: tuple[str, str, str],
+    cuts: Sequence[Sequence[int]] | None = None,
+    content: str = "",
+    finish: str = "tool_calls",
+) -> bytes:
+    """A stream of tool calls: each call's name first, then its arguments cut at ``cuts[i]``
+    (default: in three); with several calls the fragments are interleaved."""
     chunks = [chunk(role())]
+    if content:
+        chunks.append(chunk(choice(content=content)))
+    pieces: list[list[str]] = []
     for i, (call_id, name, arguments) in enumerate(calls):
-        chunks.append(
-            chunk(
-                choice(
-                    tool_calls=[
-                        {"id": call_id, "type": "function", "index": i, "function": {"name": name}}
-                    ]
-                )
-            )
-        )
-        step = max(1, len(arguments) // pieces)
-        for j in range(0, len(arguments), step):
-            chunks.append(
-                chunk(
-                    choice(
-                        tool_calls=[
-                            {"index": i, "function": {"arguments": arguments[j : j + step]}}
-                        ]
-                    )
-                )
-            )
-    chunks.append(chunk(choice(finish_reason="tool_calls")))
+        head = {"id": call_id, "type": "function", "index": i, "function": {"name": name}}
+        chunks.append(chunk(choice(tool_calls=[head])))
+        at = cuts[i] if cuts else range(0, len(arguments), max(1, len(arguments) // 3))
+        bounds = sorted({0, *at, len(arguments)})
+        pieces.append([arguments[a:b] for a, b in itertools.pairwise(bounds)])
+    for step in range(max(map(len, pieces), default=0)):
+        for i, frags in enumerate(pieces):
+            if step < len(frags):
+                delta = {"index": i, "function": {"arguments": frags[step]}}
+                chunks.append(chunk(choice(tool_calls=[delta])))
+    chunks.append(chunk(choice(finish_reason=finish)))
     return sse(chunks)
+
+
+def answer(text: str) -> httpx.Response:
+    return stream_response(sse(text_chunks([text])))
 
 
 def run(recorder: Recorder, request: ChatRequest, reg: ToolRegistry, **kw: Any) -> Any:
@@ -77,45 +81,32 @@ def run(recorder: Recorder, request: ChatRequest, reg: ToolRegistry, **kw: Any) 
     return asyncio.run(go())
 
 
-def test_execute_sync_async_raising_and_bad_input() -> None:
-    reg = registry()
-
-    def ex(name: str, args: str) -> Any:
-        return asyncio.run(execute(ToolCall("c1", name, args), reg))
-
-    ok = ex("get_weather", '{"city": "Paris"}')
-    assert ok.ok and json.loads(ok.content) == {"city": "Paris", "temp_c": 18}
-    assert ex("get_time", '{"city": "Oslo"}').content == "12:00"
-    boom = ex("explode", '{"x": 3}')
-    assert not boom.ok and boom.content == "Error: ValueError: bad x 3"
-    assert "available tools: explode, get_time, get_weather" in ex("nope", "{}").content
-    assert "not a JSON object" in ex("get_weather", '{"city": ').content
-    assert "missing city" in ex("get_weather", "{}").content
-    assert "unknown town" in ex("get_weather", '{"city": "x", "town": "y"}').content
-    assert ok.to_message() == Message.tool("c1", ok.content)
+def ask(reg: ToolRegistry, *names: str, **kw: Any) -> ChatRequest:
+    return ChatRequest(
+        model="m", messages=(Message.user("weather?"),), tools=reg.schemas(names), **kw
+    )
 
 
-def test_parallel_calls_then_an_answer() -> None:
+def test_parallel_calls_then_an_answer_in_exact_wire_shapes() -> None:
     reg = registry()
     rec = Recorder(
         stream_response(
             calls_stream(
-                ("t1", "get_weather", '{"city": "Paris"}'), ("t2", "get_time", '{"city": "Paris"}')
+                ("t1", "get_weather", '{"city": "Paris"}'),
+                ("t2", "get_time", '{"city": "Paris"}'),
+                content="Let me check.",
             )
         ),
-        stream_response(sse(text_chunks(["It is 18 °C at noon."]))),
+        answer("It is 18 °C at noon."),
     )
-    request = ChatRequest(
-        model="m",
-        messages=(Message.user("weather?"),),
-        tools=reg.schemas(["get_weather", "get_time"]),
-    )
-    out = run(rec, request, reg)
+    out = run(rec, ask(reg, "get_weather", "get_time"), reg)
     assert out.final.text == "It is 18 °C at noon." and not out.limit_reached
+    assert out.pending == () and [o.call.id for o in out.outcomes] == ["t1", "t2"]
     second = rec.bodies[1]["messages"]
+    assert second[0] == {"role": "user", "content": "weather?"}
     assert second[1] == {
         "role": "assistant",
-        "content": None,
+        "content": "Let me check.",
         "tool_calls": [
             {
                 "id": "t1",
@@ -129,110 +120,153 @@ def test_parallel_calls_then_an_answer() -> None:
             },
         ],
     }
-    assert second[2] == {
-        "role": "tool",
-        "tool_call_id": "t1",
-        "content": '{"city": "Paris", "temp_c": 18}',
-    }
-    assert second[3] == {"role": "tool", "tool_call_id": "t2", "content": "12:00"}
-    assert [m.role for m in out.messages] == ["assistant", "tool", "tool", "assistant"]
+    assert second[2:] == [
+        {"role": "tool", "tool_call_id": "t1", "content": '{"city": "Paris", "temp_c": 18}'},
+        {"role": "tool", "tool_call_id": "t2", "content": "12:00"},
+    ]
+    assert [m.to_json() for m in out.messages] == [
+        *second[1:],
+        {"role": "assistant", "content": "It is 18 °C at noon."},
+    ]
+    assert rec.bodies[1]["tools"] == rec.bodies[0]["tools"]
 
 
-def test_a_raising_tool_is_reported_to_the_model() -> None:
+def test_the_calls_of_a_round_run_concurrently_and_report_as_they_finish() -> None:
+    reg = ToolRegistry()
+    first_done = asyncio.Event()
+    heard: list[str] = []
+
+    async def quick() -> str:
+        return "quick"
+
+    async def waits() -> str:
+        # Ends only once `quick` was reported: so both ran at once and the
+        # report did not wait for the whole round.
+        await asyncio.wait_for(first_done.wait(), 10)
+        return "waited"
+
+    def on_outcome(outcome: ToolOutcome) -> None:
+        heard.append(outcome.content)
+        first_done.set()
+
+    reg.register(quick)
+    reg.register(waits)
+    rec = Recorder(
+        stream_response(calls_stream(("a", "waits", "{}"), ("b", "quick", "{}"))), answer("ok")
+    )
+    out = run(rec, ask(reg, "quick", "waits"), reg, on_outcome=on_outcome)
+    assert heard == ["quick", "waited"]
+    assert [o.content for o in out.outcomes] == ["waited", "quick"]  # in call order
+    assert [m["tool_call_id"] for m in rec.bodies[1]["messages"][2:]] == ["a", "b"]
+
+
+def test_a_raising_tool_is_reported_to_the_model_and_the_loop_goes_on() -> None:
     reg = registry()
     rec = Recorder(
         stream_response(calls_stream(("t1", "explode", '{"x": 1}'))),
-        stream_response(sse(text_chunks(["Sorry, that failed."]))),
+        stream_response(calls_stream(("t2", "nope", "{}"))),
+        answer("Sorry, that failed."),
     )
-    seen: list[Any] = []
-    out = run(
-        rec,
-        ChatRequest(model="m", messages=(Message.user("go"),), tools=reg.schemas(["explode"])),
-        reg,
-        on_outcome=seen.append,
-    )
+    seen: list[ToolOutcome] = []
+    out = run(rec, ask(reg, "explode"), reg, on_outcome=seen.append)
     assert rec.bodies[1]["messages"][-1] == {
         "role": "tool",
         "tool_call_id": "t1",
         "content": "Error: ValueError: bad x 1",
     }
-    assert not seen[0].ok and out.final.text == "Sorry, that failed."
+    assert (
+        "available tools: explode, get_time, get_weather"
+        in rec.bodies[2]["messages"][-1]["content"]
+    )
+    assert [o.ok for o in seen] == [False, False] and out.final.text == "Sorry, that failed."
 
 
 def test_round_limit_is_reported() -> None:
     reg = registry()
     rec = Recorder(
-        *[stream_response(calls_stream(("t", "get_time", '{"city": "x"}'))) for _ in range(2)]
+        *[stream_response(calls_stream((f"t{i}", "get_time", '{"city": "x"}'))) for i in range(2)]
     )
-    out = run(
-        rec,
-        ChatRequest(model="m", messages=(Message.user("go"),), tools=reg.schemas(["get_time"])),
-        reg,
-        max_rounds=2,
-    )
+    out = run(rec, ask(reg, "get_time"), reg, max_rounds=2)
     assert out.limit_reached and len(out.rounds) == 2 and len(rec.requests) == 2
+    assert out.final is out.rounds[-1] and out.final.tool_calls[0].id == "t1"
+    assert [m.role for m in out.messages] == ["assistant", "tool", "assistant", "tool"]
 
 
-def test_no_run_tools_leaves_calls_pending() -> None:
+def test_no_run_tools_leaves_calls_pending_for_a_person() -> None:
     reg = registry()
     rec = Recorder(stream_response(calls_stream(("t9", "get_weather", '{"city": "Rome"}'))))
-    out = run(
-        rec,
-        ChatRequest(model="m", messages=(Message.user("go"),), tools=reg.schemas(["get_weather"])),
-        reg,
-        run_tools=False,
-    )
+    out = run(rec, ask(reg, "get_weather"), reg, run_tools=False)
     assert [c.id for c in out.pending] == ["t9"] and out.outcomes == ()
+    assert [m.role for m in out.messages] == ["assistant"] and len(rec.requests) == 1
     assert tool_result_message("t9", "sunny", out.pending) == Message.tool("t9", "sunny")
+    with pytest.raises(KeyError, match="no pending tool call 't8'; pending: t9"):
+        tool_result_message("t8", "sunny", out.pending)
 
 
-@settings(max_examples=40, deadline=None)
-@given(pieces=st.integers(1, 20))
-def test_argument_fragments_split_anywhere(pieces: int) -> None:
+def test_a_call_to_a_schema_only_tool_waits_for_a_person() -> None:
     reg = registry()
-    args = '{"city": "São Paulo ☀"}'
+    raw = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}
+    rec = Recorder(stream_response(calls_stream(("t1", "lookup", "{}"))))
+    request = ask(reg, "get_weather").replace(tools=(*reg.schemas(["get_weather"]), raw))
+    out = run(rec, request, reg)
+    assert [c.name for c in out.pending] == ["lookup"] and out.outcomes == ()
+
+
+@pytest.mark.parametrize(
+    "forced", ["required", {"type": "function", "function": {"name": "get_time"}}]
+)
+def test_a_forced_tool_choice_holds_for_the_first_round_only(forced: Any) -> None:
+    reg = registry()
     rec = Recorder(
-        stream_response(calls_stream(("t1", "get_weather", args), pieces=pieces)),
-        stream_response(sse(text_chunks(["ok"]))),
+        stream_response(calls_stream(("t1", "get_time", '{"city": "x"}'), finish="stop")),
+        answer("noon"),
     )
-    out = run(
-        rec,
-        ChatRequest(model="m", messages=(Message.user("go"),), tools=reg.schemas(["get_weather"])),
-        reg,
+    out = run(rec, ask(reg, "get_time", tool_choice=forced), reg)
+    assert rec.bodies[0]["tool_choice"] == forced and rec.bodies[1]["tool_choice"] == "auto"
+    assert out.final.text == "noon"
+
+
+def test_a_rejected_tool_choice_reaches_the_caller_with_the_server_message() -> None:
+    reg = registry()
+    message = "The tool specified in `tool_choice` does not match any of the specified `tools`"
+    body = {"object": "error", "message": message, "type": "BadRequestError", "code": 400}
+    rec = Recorder(httpx.Response(400, json=body))
+    named = {"type": "function", "function": {"name": "nope"}}
+    with pytest.raises(BadRequestError, match="does not match any of the specified"):
+        run(rec, ask(reg, "get_time", tool_choice=named), reg)
+
+
+ARGS = ('{"city": "São Paulo ☀", "note": "a\\"b"}', '{"city": "Oslo"}')
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cuts=st.tuples(
+        st.lists(st.integers(0, len(ARGS[0])), max_size=12),
+        st.lists(st.integers(0, len(ARGS[1])), max_size=12),
     )
-    assert json.loads(out.outcomes[0].content)["city"] == "São Paulo ☀"
+)
+def test_argument_fragments_split_anywhere(cuts: tuple[list[int], list[int]]) -> None:
+    reg = ToolRegistry()
+
+    def get_weather(city: str, note: str = "") -> str:
+        return city + note
+
+    reg.register(get_weather)
+    rec = Recorder(
+        stream_response(
+            calls_stream(("t1", "get_weather", ARGS[0]), ("t2", "get_weather", ARGS[1]), cuts=cuts)
+        ),
+        answer("ok"),
+    )
+    out = run(rec, ask(reg, "get_weather"), reg)
+    assert [o.content for o in out.outcomes] == ['São Paulo ☀a"b', "Oslo"]
+    sent = rec.bodies[1]["messages"][1]["tool_calls"]
+    assert [c["function"]["arguments"] for c in sent] == list(ARGS)
 
 
-# -- tool cards ---------------------------------------------------------------------------------
-def test_card_streams_then_pretty_prints_and_shows_result() -> None:
-    card = ToolCardPart()
-    assert card.render() == {}
-    card.feed(ToolCallDelta(0, 0, "t1", "get_weather", ""))
-    assert "get_weather" in card.render()["text/html"]  # shows as soon as the name arrives
-    card.feed(ToolCallDelta(0, 0, None, None, '{"city":'))
-    assert "{&quot;city&quot;:" in card.render()["text/html"]
-    card.feed(ToolCallDelta(0, 0, None, None, '"Paris"}'))
-    card.finish()
-    card.set_status("t1", "done", '{"temp_c": 18}')
-    html = card.render()["text/html"]
-    assert "{\n  &quot;city&quot;: &quot;Paris&quot;\n}" in html
-    assert "[done]" in html and "temp_c" in html and "t1" in html
-
-
-def test_malformed_arguments_shown_with_a_warning() -> None:
-    card = ToolCardPart()
-    card.feed(ToolCallDelta(0, 0, "t", "f", '{"cut'))
-    card.finish()
-    assert "not valid JSON" in card.render()["text/html"]
-    assert "{&quot;cut" in card.render()["text/html"]
-
-
-def test_hostile_names_arguments_and_results_are_escaped() -> None:
-    evil = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
-    card = ToolCardPart()
-    card.feed(ToolCallDelta(0, 0, evil, evil, json.dumps({"x": evil})))
-    card.finish()
-    card.set_status(evil, "error", evil)
-    parser = tags(card.render()["text/html"])
-    assert "script" not in parser.tags and "img" not in parser.tags
-    assert "onerror" not in parser.attrs
+def test_an_empty_round_limit_still_sends_once() -> None:
+    reg = registry()
+    rec = Recorder(answer("hi"))
+    out = run(rec, ask(reg, "get_time"), reg, max_rounds=0)
+    assert out.final.text == "hi" and not out.limit_reached and len(out.rounds) == 1

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional, TypedDict
+from typing import Annotated, Any, Literal, Optional, TypedDict
 
 import pytest
 
+try:
+    from typing import NotRequired
+except ImportError:  # Python 3.10
+    from typing_extensions import NotRequired
+
+from nscale_jupyter import NscaleError
+from nscale_jupyter._schema import parse_docstring
 from nscale_jupyter._tools import ToolRegistry, ToolSchemaError, schema_for, tool
 
 
@@ -115,7 +123,11 @@ def test_docstring_styles(style: str) -> None:
 @pytest.mark.parametrize(("fn_source", "needle"), [
     ("def f(x): pass", "add a type hint"),
     ("def f(*args: int): pass", "*args"),
-    ("def f(**kw: int): pass", "*args and **kwargs"),
+    ("def f(**kw: int): pass", "f(kw): only named parameters"),
+    ("def f(x: int, /): pass", "positional-only"),
+    ("import enum\nclass E(enum.Enum):\n    A = 1.5\ndef f(x: E): pass", "all-str or all-int"),
+    ("import datetime\ndef f(x: datetime.date): pass", "f(x): no JSON schema"),
+    ("def f(x: bytes): pass", "no JSON schema"),
     ("def f(x: set[object]): pass", "no JSON schema"),
     ("def f(x: dict[int, str]): pass", "keys are strings"),
     ("class C: pass\ndef f(x: C): pass", "no JSON schema"),
@@ -123,7 +135,7 @@ def test_docstring_styles(style: str) -> None:
 def test_undescribable_functions_fail_at_registration(fn_source: str, needle: str) -> None:
     namespace: dict[str, Any] = {}
     exec(fn_source, namespace)
-    with pytest.raises(ToolSchemaError, match=needle.replace("*", r"\*")):
+    with pytest.raises(ToolSchemaError, match=re.escape(needle)):
         ToolRegistry().register(namespace["f"])
 
 
@@ -148,3 +160,163 @@ def test_bad_tool_name() -> None:
 
     with pytest.raises(ToolSchemaError, match="tool name"):
         schema_for(f, name="has space")
+
+
+class Options(TypedDict):
+    """Search options.
+
+    Args:
+        limit: At most this many.
+    """
+
+    limit: int
+    lang: NotRequired[Literal["en", "fr"]]
+
+
+@dataclass
+class Query:
+    text: str
+    options: Options
+    near: Place | None = None
+
+
+def test_nested_objects_keep_their_own_required_lists() -> None:
+    def search(query: Query, pages: list[Window]) -> None:
+        pass
+
+    p = params(search)
+    query = p["properties"]["query"]
+    assert query["required"] == ["text", "options"]
+    assert query["properties"]["options"]["required"] == ["limit"]
+    assert (
+        query["properties"]["options"]["properties"]["limit"]["description"]
+        == "At most this many."
+    )
+    assert query["properties"]["options"]["properties"]["lang"] == {
+        "enum": ["en", "fr"],
+        "type": "string",
+    }
+    assert query["properties"]["near"]["anyOf"][1] == {"type": "null"}
+    assert query["properties"]["near"]["anyOf"][0]["required"] == ["city"]
+    assert p["properties"]["pages"]["items"]["required"] == ["start", "end"]
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+    HIGH = 2
+
+
+@dataclass
+class Node:
+    name: str
+    children: list[Node]
+
+
+def test_more_types() -> None:
+    def f(
+        level: Level = Level.LOW,
+        tags: set[str] | None = None,
+        rest: tuple[int, ...] = (),
+        flag: Literal[True] = True,
+        anything: Any = None,
+        city: Annotated[str, "The city, in English."] = "Paris",
+    ) -> None:
+        pass
+
+    p = params(f)["properties"]
+    assert p["level"] == {"type": "integer", "enum": [1, 2], "default": 1}
+    assert p["tags"]["anyOf"][0] == {
+        "type": "array",
+        "items": {"type": "string"},
+        "uniqueItems": True,
+    }
+    assert p["rest"] == {"type": "array", "items": {"type": "integer"}, "default": []}
+    assert p["flag"] == {"enum": [True], "type": "boolean", "default": True}
+    assert p["anything"] == {}
+    assert p["city"] == {
+        "type": "string",
+        "description": "The city, in English.",
+        "default": "Paris",
+    }
+    assert params(f)["required"] == []
+
+
+def test_recursive_types_are_refused() -> None:
+    def f(tree: Node) -> None:
+        pass
+
+    with pytest.raises(ToolSchemaError, match=r"f\(tree\).children: Node refers to itself"):
+        schema_for(f)
+
+
+def test_strict_closes_every_object() -> None:
+    def f(place: Place, table: dict[str, int]) -> None:
+        pass
+
+    fn = schema_for(f, strict=True)["function"]
+    assert fn["strict"] is True
+    assert fn["parameters"]["additionalProperties"] is False
+    assert fn["parameters"]["properties"]["place"]["additionalProperties"] is False
+    assert fn["parameters"]["properties"]["table"]["additionalProperties"] == {"type": "integer"}
+    assert "additionalProperties" not in schema_for(f)["function"]["parameters"]
+
+
+def test_schema_error_is_an_nscale_error_naming_the_parameter() -> None:
+    def f(good: int, bad) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+    with pytest.raises(NscaleError, match=r"f\(bad\): add a type hint"):
+        schema_for(f)
+
+
+GOOGLE = """Find flights.
+
+Longer text that is not the summary.
+
+Args:
+    origin: Where from, as an IATA code
+        such as CDG.
+    when (str): The day.
+
+Returns:
+    flights: not a parameter.
+"""
+
+NUMPY = """Find flights.
+
+Parameters
+----------
+origin : str
+    Where from, as an IATA code
+    such as CDG.
+when
+    The day.
+
+Returns
+-------
+flights : list
+    not a parameter.
+"""
+
+SPHINX = """Find flights.
+
+:param origin: Where from, as an IATA code
+    such as CDG.
+:param str when: The day.
+:returns: flights, not a parameter.
+"""
+
+
+@pytest.mark.parametrize("doc", [GOOGLE, NUMPY, SPHINX], ids=["google", "numpy", "sphinx"])
+def test_multiline_descriptions_and_later_sections(doc: str) -> None:
+    summary, params = parse_docstring(doc)
+    assert summary == "Find flights."
+    assert params == {"origin": "Where from, as an IATA code such as CDG.", "when": "The day."}
+
+
+def test_docstring_edge_cases() -> None:
+    assert parse_docstring(None) == ("", {})
+    assert parse_docstring("Two\nlines.") == ("Two lines.", {})
+    assert parse_docstring("\nArgs:\n    x: The x.") == ("", {"x": "The x."})
+    # an indented docstring (as written in a function body) parses the same
+    assert parse_docstring("Do.\n\n        Args:\n            x: The x.\n")[1] == {"x": "The x."}

@@ -64,6 +64,19 @@ def make_panel(session: Session, **kw: Any) -> Any:
     return Panel(session, **kw)
 
 
+def wait_for(condition: Any, loops: int = 500) -> Any:
+    """Poll ``condition`` on the running loop (generous: no timing is asserted)."""
+
+    async def poll() -> None:
+        for _ in range(loops):
+            if condition():
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError("condition not reached")
+
+    return poll()
+
+
 def test_controls_and_settings_agree_both_ways(session: Session) -> None:
     panel = make_panel(session)
     t = panel.controls["temperature"]
@@ -108,21 +121,17 @@ def test_live_mode_debounces_and_cancels(session: Session, server: Server) -> No
         panel = make_panel(session, debounce=0.05)
         panel.prompt.value = "Tell me a story."
         panel.live.value = True
-        server.delay = 5.0
-        for value in (0.2, 0.4, 0.6):  # quick changes: one run after the debounce
-            panel.controls["temperature"].enabled.value = True
+        server.delay = 60.0
+        for value in (0.2, 0.4, 0.6):  # quick changes (no await between): one run
             panel.controls["temperature"].value.value = value
-        await asyncio.sleep(0.3)
-        assert panel.runs == 1 and len(server.bodies) == 1
-        assert server.bodies[0]["temperature"] == pytest.approx(0.6)
+        await wait_for(lambda: len(server.bodies) == 1)
+        assert panel.runs == 1 and server.bodies[0]["temperature"] == pytest.approx(0.6)
         server.delay = 0.0
         panel.controls["temperature"].value.value = 1.0  # the slow reply is cancelled
-        for _ in range(100):
-            await asyncio.sleep(0.02)
-            if panel.task is not None and panel.task.done() and "t=1.0" in panel.reply.value:
-                break
-        assert server.cancelled == 1
+        await wait_for(lambda: panel.task is not None and panel.task.done() and panel.runs == 2)
+        await wait_for(lambda: server.cancelled == 1)  # the transport saw it cancelled
         assert "t=1.0" in panel.reply.value and "t=0.6" not in panel.reply.value
+        assert [b["temperature"] for b in server.bodies] == [0.6, 1.0]
         assert session.thread().messages == []  # live runs leave history alone
         panel.keep.click()
         assert [m.role for m in session.thread().messages] == ["user", "assistant"]
@@ -211,3 +220,139 @@ def test_live_reply_shows_heatmap_and_tool_cards(session: Session, server: Serve
         assert "Hi" in html and "nscale-heatmap" in html and "nscale-toolcard" in html
 
     asyncio.run(scenario())
+
+
+def test_rerunning_the_last_prompt_resends_the_history_before_it(
+    session: Session, server: Server
+) -> None:
+    from nscale_jupyter._types import Message
+
+    thread = session.thread()
+    first = [Message.user("Hi."), Message.assistant("Hello.")]
+    last = [Message.user("Tell me a story."), Message.assistant("Once upon a time.")]
+    thread.record([*first, *last])  # as two %%chat cells would
+    session.last_prompt = [last[0]]
+
+    async def scenario() -> None:
+        panel = make_panel(session)
+        assert panel.prompt.value == "Tell me a story."
+        session.settings.temperature = 0.5
+        await panel.run()
+        sent = [(m["role"], m["content"]) for m in server.bodies[-1]["messages"]]
+        assert sent == [("user", "Hi."), ("assistant", "Hello."), ("user", "Tell me a story.")]
+        assert thread.messages == [*first, *last]  # untouched by the run
+        panel.keep.click()  # the kept reply replaces the turn it re-ran
+        assert thread.messages[:3] == [*first, last[0]] and len(thread.messages) == 4
+        assert thread.messages[3].content == "t=0.5"
+        panel.keep.click()  # keeping twice changes nothing
+        assert len(thread.messages) == 4
+        panel.prompt.value = "And then?"  # a new prompt follows the thread
+        await panel.run()
+        assert [m["content"] for m in server.bodies[-1]["messages"]][-2:] == ["t=0.5", "And then?"]
+        panel.keep.click()
+        assert [m.content for m in thread.messages][-2:] == ["And then?", "t=0.5"]
+
+    asyncio.run(scenario())
+
+
+def test_the_system_box_is_sent_and_shared_with_the_settings(
+    session: Session, server: Server
+) -> None:
+    async def scenario() -> None:
+        panel = make_panel(session)
+        panel.prompt.value = "hi"
+        panel.system.value = "Be brief."
+        assert session.settings.system == "Be brief."
+        await panel.run()
+        assert server.bodies[-1]["messages"][0] == {"role": "system", "content": "Be brief."}
+        session.settings.system = None
+        assert panel.system.value == ""
+
+    asyncio.run(scenario())
+
+
+def test_readout_says_what_is_sent(session: Session) -> None:
+    panel = make_panel(session)
+    session.settings.reset()
+    assert "max_tokens=1024" in panel.readout.value
+    session.settings.update_options({"max_tokens": None, "model": None})
+    assert "nothing set" in panel.readout.value
+    panel.controls["stop"].value.value = "<END>"
+    assert "stop=" in panel.readout.value and "&lt;END&gt;" in panel.readout.value
+
+
+def test_compare_tab_bounds_concurrency_and_compares_models(session: Session) -> None:
+    in_flight, peak, bodies = [0], [0], []
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/models"):
+            return httpx.Response(200, json={"data": [{"id": "a"}, {"id": "b"}]})
+        body = json.loads(request.content)
+        bodies.append(body)
+        in_flight[0] += 1
+        peak[0] = max(peak[0], in_flight[0])
+        await asyncio.sleep(0.05)
+        in_flight[0] -= 1
+        text = f"{body['model']} t={body.get('temperature')} <i>x</i>"
+        return httpx.Response(
+            200,
+            headers={"content-type": "text/event-stream"},
+            stream=Body([sse(text_chunks([text]))]),
+        )
+
+    session._transport = httpx.MockTransport(slow)
+    session.settings.base_url = "https://compare-tab.test/v1"
+
+    async def scenario() -> None:
+        panel = make_panel(session)
+        panel.prompt.value = "hi"
+        panel.concurrency.value = 2
+        panel.compare_spec.value = "temperature=0,0.5,1,1.5,2"
+        panel.compare_button.click()
+        await wait_for(lambda: "t=2.0" in panel.compare_view.value)
+        assert peak[0] == 2 and len(bodies) == 5
+        assert "&lt;i&gt;x&lt;/i&gt;" in panel.compare_view.value
+        bodies.clear()
+        panel.compare_spec.value = "model=a,b"
+        await panel.compare()
+        assert sorted(b["model"] for b in bodies) == ["a", "b"]
+        view = panel.compare_view.value
+        assert view.index("model = &#x27;a&#x27;") < view.index("model = &#x27;b&#x27;")
+        panel.compare_spec.value = "temperature=0,9"
+        await panel.compare()
+        assert "out of range" in panel.compare_view.value
+
+    asyncio.run(scenario())
+
+
+def test_a_live_run_does_not_cancel_a_compare(session: Session, server: Server) -> None:
+    async def scenario() -> None:
+        panel = make_panel(session, debounce=0.01)
+        panel.prompt.value = "hi"
+        panel.compare_spec.value = "temperature=0,1"
+        server.delay = 0.2
+        panel.start_compare()
+        panel.live.value = True
+        session.settings.temperature = 0.3  # a live run starts while the compare runs
+        await wait_for(lambda: "t=1.0" in panel.compare_view.value)
+        await wait_for(lambda: panel.task is not None and panel.task.done())
+        assert server.cancelled == 0 and "t=0.3" in panel.reply.value
+
+    asyncio.run(scenario())
+
+
+def test_no_widget_anywhere_holds_the_key(session: Session, server: Server) -> None:
+    from ipywidgets.widgets.widget import _instances
+
+    async def scenario() -> None:
+        panel = make_panel(session)
+        panel.prompt.value = "x"
+        await panel.run()
+        panel.compare_spec.value = "temperature=0,1"
+        await panel.compare()
+        assert "t=1.0" in panel.compare_view.value
+
+    asyncio.run(scenario())
+    states = [json.dumps(widget.get_state(), default=str) for widget in list(_instances.values())]
+    assert len(states) > 40  # layouts and styles too
+    assert all(KEY not in s for s in states)

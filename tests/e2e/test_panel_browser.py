@@ -1,0 +1,100 @@
+"""The panel in JupyterLab (headless Chromium): a key moves a slider, the live reply follows.
+
+Uses the JupyterLab/Chromium helpers of ``tests/e2e/browser.py`` and the
+session-wide ``engine`` fixture (the local vLLM engine) of ``tests/conftest.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from tests.conftest import require
+
+from .browser import CHROMIUM, browser_page, jupyter_lab, screenshot
+from .kernel import SENTINEL_KEY
+
+pytestmark = [pytest.mark.browser, pytest.mark.engine]
+
+REPLY = ".nscale-panel-reply"
+READOUT = ".nscale-panel-readout"
+
+
+def run_all(page: Any) -> None:
+    page.wait_for_selector(".jp-Notebook .jp-Cell", state="visible")
+    with contextlib.suppress(Exception):  # a fresh JupyterLab may ask which kernel to start
+        page.locator(".jp-Dialog .jp-mod-accept").click(timeout=15_000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+    page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
+    page.click("li[data-command='runmenu:run-all']")
+    page.wait_for_selector(".nscale-panel", timeout=300_000)
+
+
+def settled_reply(page: Any, other_than: str = "", showing: str = "tiny-chat ·") -> str:
+    """Wait for a finished live reply (its footer names the model) unlike ``other_than``."""
+    page.wait_for_function(
+        "([sel, old, text]) => { const e = document.querySelector(sel);"
+        " return e && e.innerHTML !== old && e.textContent.includes('tiny-chat ·')"
+        " && e.textContent.includes(text) }",
+        arg=[REPLY, other_than, showing],
+        timeout=120_000,
+    )
+    return str(page.locator(REPLY).inner_html())
+
+
+def test_panel_live_reply_follows_the_keyboard(engine: Any, tmp_path: Path) -> None:
+    require(Path(CHROMIUM).exists(), "chromium missing: bash scripts/install_browser.sh")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in (
+        "%load_ext nscale_jupyter",
+        "%chat set max_tokens=24 seed=1",
+        "%%chat\nTell me a story.",
+        "%chat panel",
+    )]  # fmt: skip
+    nbformat.write(nb, tmp_path / "panel.ipynb")
+    env = {"NSCALE_BASE_URL": engine.base_url, "NSCALE_API_KEY": SENTINEL_KEY}
+    with jupyter_lab(tmp_path, env) as lab, browser_page() as page:
+        page.goto(lab.notebook_url("panel.ipynb"))
+        run_all(page)
+        row = page.locator(
+            ".widget-hbox", has=page.locator(".widget-label:text-is('temperature')")
+        )
+        slider_readout = row.locator(".widget-readout")
+        readout = page.locator(READOUT)
+        assert "temperature" not in readout.inner_text()  # unset: not sent
+        page.locator(".widget-toggle-button:has-text('live')").click()
+        handle = row.locator(".noUi-handle")
+        handle.focus()
+        page.keyboard.press("ArrowLeft")  # moving the slider sets the option: a live run
+        page.wait_for_function(
+            "sel => document.querySelector(sel).textContent.includes('temperature=0.95')",
+            arg=READOUT,
+        )
+        assert slider_readout.inner_text() == "0.95"
+        assert row.locator("input[type=checkbox]").first.is_checked()
+        first = settled_reply(page)
+        assert page.locator("button:has-text('keep')").is_enabled()
+        for _ in range(10):  # quick presses: one run, with the last value
+            page.keyboard.press("ArrowLeft")
+        page.wait_for_function(
+            "sel => document.querySelector(sel).textContent.includes('temperature=0.45')",
+            arg=READOUT,
+        )
+        assert slider_readout.inner_text() == "0.45"
+        second = settled_reply(page, other_than=first)
+        assert "color:#c33" not in second  # not an error
+        tokens = page.locator(
+            ".widget-hbox", has=page.locator(".widget-label:text-is('max_tokens')")
+        ).locator(".noUi-handle")
+        tokens.focus()
+        for _ in range(4):  # the newest settings' reply: 20 tokens, cut at the length
+            page.keyboard.press("ArrowLeft")
+        third = settled_reply(page, other_than=second, showing="+ 20 completion tokens")
+        assert "length" in third
+        assert SENTINEL_KEY not in page.content()
+        page.locator(".nscale-panel").scroll_into_view_if_needed()
+        screenshot(page, "panel-live.png")
