@@ -34,6 +34,10 @@ from ._types import ChatRequest, ChatResult, Model, Timing
 __all__ = ["AsyncClient", "ChatStream"]
 
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
+_INSECURE_HINT = (
+    "use https, or opt in with allow_insecure_http=True "
+    "(in a notebook: %config ChatSettings.allow_insecure_http = True)"
+)
 RetryCallback = Callable[[RetryNotice], None]
 
 
@@ -54,7 +58,7 @@ class _BearerAuth(httpx.Auth):
             ):
                 raise ConfigError(
                     f"refusing to send the API key over plain http to {request.url.host}; "
-                    "use https, or pass allow_insecure_http=True"
+                    + _INSECURE_HINT
                 )
             request.headers["Authorization"] = "Bearer " + self._key.reveal()
         yield request
@@ -93,7 +97,7 @@ class AsyncClient:
         ):
             raise ConfigError(
                 f"refusing to send the API key over plain http to {self.base_url}; "
-                "use https, or pass allow_insecure_http=True"
+                + _INSECURE_HINT
             )
         self._http = httpx.AsyncClient(
             auth=_BearerAuth(self._key, self.base_url, allow_insecure_http),
@@ -307,6 +311,10 @@ class ChatStream:
                             yield event
             except _Done:
                 done = True
+            except httpx.ReadTimeout:
+                waited = self._client._http.timeout.read
+                message = f"the server stalled: nothing arrived for {waited:g} s (read timeout)"
+                raise StreamInterrupted(message, self.partial(error=message)) from None
             except (httpx.TransportError, httpx.StreamError) as exc:
                 message = f"the connection broke mid-stream ({type(exc).__name__})"
                 raise StreamInterrupted(message, self.partial(error=message)) from None

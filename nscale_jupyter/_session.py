@@ -9,6 +9,7 @@ widget callbacks and scripts, whichever thread or loop they run on.
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import contextlib
 import queue
@@ -96,7 +97,7 @@ class EventPump:
         self.request = request
         self._stream: ChatStream | None = None
         self._result: ChatResult | None = None
-        self._future: concurrent.futures.Future[None] | None = None
+        self._future: concurrent.futures.Future[Any] | None = None
         self._finished = threading.Event()  # set once the request's task has ended
         #: Called on the iterating thread when no event came for a moment (a stall):
         #: lets a display show what it has been holding back.
@@ -153,24 +154,56 @@ class EventPump:
             self.cancel()
 
     async def __aiter__(self) -> AsyncIterator[Item]:
-        """The same events, on the running loop of the caller (e.g. the kernel's)."""
+        """The same events, on the running loop of the caller (e.g. the kernel's).
+
+        Events are handed over in batches: the session loop wakes the caller's
+        loop once per batch, not once per event, so many concurrent streams
+        do not flood both loops with cross-thread wake-ups.
+        """
         loop = asyncio.get_running_loop()
-        inbox: asyncio.Queue[object] = asyncio.Queue()
+        batch: collections.deque[object] = collections.deque()
+        ready = asyncio.Event()
+        woken = threading.Event()  # set while a wake-up is on its way
+
+        def wake() -> None:
+            woken.clear()
+            ready.set()
 
         def put(item: object) -> None:
-            loop.call_soon_threadsafe(inbox.put_nowait, item)
+            batch.append(item)
+            if not woken.is_set():
+                woken.set()
+                loop.call_soon_threadsafe(wake)
 
         self._future = self._session.loop.submit(self._pump(put))
         try:
             while True:
-                item = await inbox.get()
-                if _is_end(item):
-                    return
-                yield item  # type: ignore[misc]
+                await ready.wait()
+                ready.clear()
+                while batch:
+                    item = batch.popleft()
+                    if _is_end(item):
+                        return
+                    yield item  # type: ignore[misc]
         finally:
             if not self._future.done():
                 self._future.cancel()
             await loop.run_in_executor(None, self._finished.wait, 2.0)
+
+    async def result(self) -> ChatResult:
+        """Run the request to its end on the session loop; one hop back to the caller."""
+
+        async def collect() -> ChatResult:
+            ended: list[object] = []
+            await self._pump(ended.append)
+            for item in ended:
+                _is_end(item)  # re-raises the request's error
+            if self._result is None:  # pragma: no cover - the pump either finishes or fails
+                raise RuntimeError("the request ended without a result")
+            return self._result
+
+        future = self._future = self._session.loop.submit(collect())
+        return await asyncio.wrap_future(future)
 
 
 class Session:
@@ -190,7 +223,7 @@ class Session:
         self._transport = transport
         self._loop: LoopThread | None = None
         self._client: AsyncClient | None = None
-        self._client_config: tuple[str, Secret | None] | None = None
+        self._client_config: tuple[object, ...] | None = None
         self._models: dict[str, list[Model]] = {}  # base URL -> models, for context lengths
         self.tools: Any = None  # a tool registry, when the tools module is loaded
         self.last_prompt: list[Message] | None = None
@@ -226,13 +259,23 @@ class Session:
 
     async def _aclient(self) -> AsyncClient:
         """The client for the current base URL and key (made on the session loop)."""
-        config = (self.base_url, self._key)
+        s = self.settings
+        config = (self.base_url, self._key, s.timeout, s.allow_insecure_http)
         if self._client is None or self._client_config != config:
             if self._client is not None:
                 await self._client.aclose()
+            import httpx
+
             from ._client import AsyncClient
 
-            self._client = AsyncClient(self._key, base_url=config[0], transport=self._transport)
+            self._client_config = None
+            self._client = AsyncClient(
+                self._key,
+                base_url=self.base_url,
+                timeout=httpx.Timeout(s.timeout, connect=min(10.0, s.timeout)),
+                allow_insecure_http=s.allow_insecure_http,
+                transport=self._transport,
+            )
             self._client_config = config
         return self._client
 
@@ -341,8 +384,5 @@ class Session:
         raise RuntimeError("the request ended without a result")  # pragma: no cover
 
     async def arun(self, request: ChatRequest) -> ChatResult:
-        """Like :meth:`run`, awaitable from any event loop."""
-        async for item in self.events(request):
-            if isinstance(item, StreamDone):
-                return item.result
-        raise RuntimeError("the request ended without a result")  # pragma: no cover
+        """Like :meth:`run`, awaitable from any event loop (cancelling it cancels the request)."""
+        return await self.events(request).result()

@@ -49,6 +49,12 @@ class ChatSettings(Configurable):
     ).tag(config=True)
     max_tool_rounds = Int(5, help="Most model <-> tool round trips per cell.").tag(config=True)
     run_tools = Bool(True, help="Run registered Python tools the model calls.").tag(config=True)
+    timeout = Float(
+        600.0, min=0.1, help="Seconds to wait for the server to send anything (connect: 10 s)."
+    ).tag(config=True)
+    allow_insecure_http = Bool(
+        False, help="Send the API key over plain http to a non-loopback host (off: refused)."
+    ).tag(config=True)
 
     locals().update({o.name: _trait_for(o) for o in OPTIONS})
 
@@ -104,6 +110,13 @@ class ChatSettings(Configurable):
             value = getattr(self, opt.name)
             if value is not None:
                 lines.append(f"{opt.name} = {value!r}")
-        for name in ("stream", "include_usage", "system", "base_url", "max_tool_rounds"):
+        for name in (
+            "stream",
+            "include_usage",
+            "system",
+            "base_url",
+            "max_tool_rounds",
+            "timeout",
+        ):
             lines.append(f"{name} = {getattr(self, name)!r}")
         return "\n".join(lines)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,7 @@ class Reply:
     events: list[bytes] = field(default_factory=list)  # written one by one
     delay: float = 0.0  # before the status line
     interval: float = 0.0  # between events
-    stall_after: int | None = None  # stop writing after N events, keep the socket open
+    stall_after: int | None = None  # stop writing after N events; wait for the client to hang up
     drop_after: int | None = None  # close the socket abruptly after N events
 
 
@@ -71,15 +72,24 @@ def text_reply(pieces: list[str], model: str = "fake", interval: float = 0.0) ->
 
 
 class FaultServer:
-    """``with FaultServer() as srv: srv.base_url; srv.enqueue(Reply(...)); srv.requests``."""
+    """``with FaultServer() as srv: srv.base_url; srv.enqueue(Reply(...)); srv.requests``.
+
+    Replies come from the queue, else from ``respond(received)`` when set, else
+    ``default``. ``in_flight``/``max_concurrent`` count chat requests being
+    answered; ``open_connections`` counts sockets not yet closed, and
+    ``hung_up`` the stalled replies whose client closed the connection.
+    """
 
     def __init__(self, models: tuple[str, ...] = ("fake",)) -> None:
         self.models = list(models)
         self.replies: list[Reply] = []
         self.default = text_reply(["Hello", "!"])
         self.requests: list[Received] = []
+        self.respond: Callable[[Received], Reply] | None = None
         self.in_flight = 0
         self.max_concurrent = 0
+        self.open_connections = 0
+        self.hung_up = 0
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.base_events.Server | None = None
@@ -113,6 +123,7 @@ class FaultServer:
         self._thread.join(10)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.open_connections += 1
         try:
             head = await reader.readuntil(b"\r\n\r\n")
             lines = head.decode("latin-1").split("\r\n")
@@ -122,9 +133,8 @@ class FaultServer:
                 for k, v in (line.split(":", 1) for line in lines[1:] if ":" in line)
             }
             body = await reader.readexactly(int(headers.get("content-length", "0")))
-            self.requests.append(
-                Received(method, path, headers, json.loads(body) if body else None)
-            )
+            received = Received(method, path, headers, json.loads(body) if body else None)
+            self.requests.append(received)
             if path.endswith("/models"):
                 data = json.dumps(
                     {
@@ -134,23 +144,33 @@ class FaultServer:
                         ],
                     }
                 )
-                await self._write(
-                    writer, Reply(body=data.encode(), headers={"content-type": "application/json"})
-                )
+                models = Reply(body=data.encode(), headers={"content-type": "application/json"})
+                await self._write(writer, models, reader)
                 return
-            reply = self.replies.pop(0) if self.replies else self.default
+            if self.replies:
+                reply = self.replies.pop(0)
+            elif self.respond is not None:
+                reply = self.respond(received)
+            else:
+                reply = self.default
             self.in_flight += 1
             self.max_concurrent = max(self.max_concurrent, self.in_flight)
             try:
-                await self._write(writer, reply)
+                await self._write(writer, reply, reader)
             finally:
                 self.in_flight -= 1
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
             pass
         finally:
             writer.close()
+            self.open_connections -= 1
 
-    async def _write(self, writer: asyncio.StreamWriter, reply: Reply) -> None:
+    async def _write(
+        self,
+        writer: asyncio.StreamWriter,
+        reply: Reply,
+        reader: asyncio.StreamReader,
+    ) -> None:
         await asyncio.sleep(reply.delay)
         streaming = reply.body is None
         headers = {
@@ -179,7 +199,10 @@ class FaultServer:
                 writer.transport.abort()
                 return
             if reply.stall_after is not None and i >= reply.stall_after:
-                await asyncio.sleep(3600)
+                while await reader.read(4096):  # until the client hangs up
+                    pass
+                self.hung_up += 1
+                return
             writer.write(b"%x\r\n%s\r\n" % (len(event), event))
             await writer.drain()
             if reply.interval:
