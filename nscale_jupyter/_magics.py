@@ -240,7 +240,7 @@ class ChatMagics(Magics):
         if not (registry is not None and any(registry.get(n) for n in names)):
             result, ok, _ = self._round(request, args.quiet)
             if result is not None:
-                truncated = not ok
+                truncated = not ok or result.truncated
                 if ok or result.text or result.tool_calls or result.reasoning:
                     thread.record([*turn, result.choice.to_message(truncated=truncated)])
             if ok and result is not None and args.plot and not args.quiet:

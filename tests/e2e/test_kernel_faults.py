@@ -17,53 +17,11 @@ import pytest
 from jupyter_client.manager import start_new_kernel
 
 from tests.servers.fault_server import FaultServer, Reply, sse_events, text_reply
+from tests.servers.faults import FAULTS, chunk
 
 from .kernel import SENTINEL_KEY, notebook, run_notebook
 
 pytestmark = pytest.mark.kernel
-
-
-def chunk(content: str | None = None, finish: str | None = None) -> dict[str, Any]:
-    delta = {"content": content} if content is not None else {}
-    return {
-        "id": "c",
-        "object": "chat.completion.chunk",
-        "created": 1,
-        "model": "fake",
-        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-    }
-
-
-HELLO = [chunk("Hel"), chunk("lo "), chunk("wörld 😀"), chunk("", "stop")]
-FAULTS: dict[str, Reply] = {
-    "drop": Reply(events=sse_events([chunk("Half a "), chunk("story")]), drop_after=1),
-    "429": Reply(
-        status=429, body=b'{"error": {"message": "slow down"}}', headers={"retry-after": "0.2"}
-    ),
-    "500": Reply(status=500, body=b'{"error": {"message": "engine exploded", "code": 500}}'),
-    "503": Reply(status=503, body=b"<html><title>503 Service Unavailable</title></html>"),
-    "malformed": Reply(events=[*sse_events([chunk("Before ")], done=False), b"data: {oops\n\n"]),
-    "in_stream_error": Reply(
-        events=[
-            *sse_events([chunk("Partial ")], done=False),
-            b'data: {"error": {"message": "boom", "code": 500}}\n\n',
-            b"data: [DONE]\n\n",
-        ]
-    ),
-    "keepalive_crlf": Reply(
-        events=[b": ping\r\n\r\n", *[e.replace(b"\n", b"\r\n") for e in sse_events(HELLO)]]
-    ),
-    "multibyte_split": Reply(
-        events=[b"".join(sse_events(HELLO))[:i] for i in (1,)] + [b"".join(sse_events(HELLO))[1:]]
-    ),
-    "no_done": Reply(events=sse_events(HELLO, done=False)),
-    "trickle": Reply(events=sse_events(HELLO), interval=0.05),
-    "hostile": Reply(
-        events=sse_events(
-            [chunk('<img src=x onerror="alert(1)"><script>x()</script>'), chunk("", "stop")]
-        )
-    ),
-}
 
 
 def outputs_text(cell: Any) -> tuple[str, str]:
@@ -76,50 +34,52 @@ def outputs_text(cell: Any) -> tuple[str, str]:
 def test_each_fault_in_a_real_kernel() -> None:
     with FaultServer() as srv:
         cells = ["%load_ext nscale_jupyter"]
-        for name, reply in FAULTS.items():
-            srv.enqueue(reply)
-            if name == "429":
-                srv.enqueue(text_reply(["recovered"]))
-            if name == "503":  # a gateway status: retried twice, then reported
-                srv.enqueue(reply, reply)
+        fault_cells: dict[str, int] = {}
+        expected_history: list[list[Any]] = []
+        for name, fault in FAULTS.items():
+            srv.enqueue(*fault.replies)
+            if fault.timeout is not None:
+                cells.append(f"%config ChatSettings.timeout = {fault.timeout}")
+            fault_cells[name] = len(cells)
             cells.append(f"%%chat -m fake\n{name}")
+            if fault.timeout is not None:
+                cells.append("%config ChatSettings.timeout = 600.0")
+            if fault.recorded is not None:
+                expected_history += [
+                    ["user", name, False],
+                    ["assistant", fault.recorded, fault.cut_off],
+                ]
         srv.enqueue(text_reply(["all", " good"]))
         cells.append("%%chat -m fake\nstill working?")
+        expected_history += [["user", "still working?", False], ["assistant", "all good", False]]
         cells.append(
-            "from nscale_jupyter._api import default_session as s\n"
-            "print([(m.role, m.text, m.truncated) for m in s().thread().messages])"
+            "import json\nfrom nscale_jupyter._api import default_session as s\n"
+            "print(json.dumps([(m.role, m.text, m.truncated) for m in s().thread().messages]))"
         )
         nb = notebook(*cells)
         run_notebook(nb, {"NSCALE_BASE_URL": srv.base_url, "NSCALE_API_KEY": SENTINEL_KEY})
-        by_name = dict(zip(FAULTS, nb.cells[1:], strict=False))
-        for name, cell in by_name.items():
-            shown, _ = outputs_text(cell)
+        for name, fault in FAULTS.items():
+            cell = nb.cells[fault_cells[name]]
+            shown, stderr = outputs_text(cell)
             assert all(o["output_type"] != "error" for o in cell.outputs), (name, shown)
-            assert "Traceback" not in shown, name
-            assert SENTINEL_KEY not in shown, name
-        assert "Half a" in outputs_text(by_name["drop"])[0]
-        assert "cut off" in outputs_text(by_name["drop"])[0]
-        assert "connection broke" in outputs_text(by_name["drop"])[1]
-        assert "retrying in 0.2 s (1/2): 429 slow down" in outputs_text(by_name["429"])[0]
-        assert "recovered" in outputs_text(by_name["429"])[0]
-        assert "500" in outputs_text(by_name["500"])[1]
-        assert "503 Service Unavailable" in outputs_text(by_name["503"])[1]
-        assert "malformed" in outputs_text(by_name["malformed"])[1]
-        assert "Before" in outputs_text(by_name["malformed"])[0]
-        assert "boom" in outputs_text(by_name["in_stream_error"])[1]
-        for name in ("keepalive_crlf", "multibyte_split", "trickle"):
-            assert "Hello wörld 😀" in outputs_text(by_name[name])[0], name
-        assert "cut off" in outputs_text(by_name["no_done"])[0]
-        hostile = outputs_text(by_name["hostile"])[0]
-        assert "&lt;img" in hostile and "&lt;script>" in hostile
+            assert "Traceback" not in shown and SENTINEL_KEY not in shown, name
+            for text in fault.shown:
+                assert text in shown, (name, text, shown)
+            if fault.message is not None:
+                assert fault.message in stderr, (name, stderr)
+            markup = json.dumps(
+                [
+                    o.get("data", {}).get(k, "")
+                    for o in cell.outputs
+                    for k in ("text/markdown", "text/html")
+                ]
+            )
+            assert "<script" not in markup and "<img" not in markup, name
         assert "all good" in outputs_text(nb.cells[-2])[0]
-        history = nb.cells[-1].outputs[0]["text"]
         # Failed requests added nothing; cut-off replies are recorded as cut off.
-        assert "('assistant', 'Half a ', True)" in history
-        assert "('user', '500', 'False')" not in history and "'500'" not in history
-        assert "('assistant', 'all good', False)" in history
-        retried = [r for r in srv.requests if r.path.endswith("/chat/completions")]
-        assert len(retried) == len(FAULTS) + 1 + 1 + 2  # + 429's retry + the last cell + 503's 2
+        assert json.loads(nb.cells[-1].outputs[0]["text"]) == expected_history
+        assert srv.replies == []  # each fault retried exactly as often as the table says
+        assert srv.wait_idle()
 
 
 def test_interrupt_mid_stream_ends_the_cell_and_keeps_the_partial() -> None:
@@ -162,6 +122,7 @@ def test_interrupt_mid_stream_ends_the_cell_and_keeps_the_partial() -> None:
             truncated, pending = "".join(out).split()[-2:]
             assert truncated == "True" and "Once" in "".join(out)
             assert pending == "0"  # no stream task left on the session loop
+            assert srv.wait_idle() and srv.hung_up == 1  # the server saw the connection close
             srv.enqueue(text_reply(["next", " works"]))
             out.clear()
             client.execute_interactive(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,6 +99,15 @@ class FaultServer:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Wait until every connection is closed; False if some stayed open."""
+        deadline = time.monotonic() + timeout
+        while self.open_connections or self.in_flight:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
 
     def enqueue(self, *replies: Reply) -> None:
         self.replies.extend(replies)
