@@ -215,7 +215,7 @@ class FaultServer:
                 return
             writer.write(b"%x\r\n%s\r\n" % (len(event), event))
             await writer.drain()
-            if reply.interval:
+            if reply.interval and i < len(reply.events) - 1:  # between events only
                 await asyncio.sleep(reply.interval)
         writer.write(b"0\r\n\r\n")
         await writer.drain()
