@@ -13,6 +13,7 @@ import os
 import time
 from typing import Any
 
+import nbformat
 import pytest
 from jupyter_client.manager import start_new_kernel
 
@@ -31,9 +32,47 @@ def outputs_text(cell: Any) -> tuple[str, str]:
     return shown, stderr
 
 
+CAPTURE_LOGS = """\
+import logging
+records = []
+class Keep(logging.Handler):
+    def emit(self, record):
+        records.append(self.format(record))
+handler = Keep(logging.DEBUG)
+handler.setFormatter(logging.Formatter("%(name)s %(message)s %(args)s"))
+logging.getLogger().addHandler(handler)
+logging.getLogger().setLevel(logging.DEBUG)
+"""
+
+# Every public object, the session's parts, errors with their tracebacks, and
+# the log records, scanned in the kernel; only counts are printed.
+SCAN_OBJECTS = """\
+import os, traceback, nscale_jupyter as nj
+from nscale_jupyter._api import default_session
+key = os.environ["NSCALE_API_KEY"]
+s = default_session()
+objects = [getattr(nj, name) for name in nj.__all__]
+objects += [s, s._client, s.settings, s.thread(), *s.thread().messages, _]
+client = nj.Client(key, base_url=s.base_url)
+objects += [client, client._async, client._async._http.auth]
+texts = [repr(o) for o in objects] + [str(vars(s)), str(s.settings.trait_values())]
+errors = 0
+for prompt in ("401", "drop"):
+    try:
+        nj.chat(prompt, model="fake")
+    except nj.NscaleError as exc:
+        errors += 1
+        texts += [str(exc), repr(exc), "".join(traceback.format_exception(exc))]
+client.close()
+texts += records
+print("scanned", len(texts), "errors", errors, "records", len(records), "leaks",
+      sum(key in t for t in texts))
+"""
+
+
 def test_each_fault_in_a_real_kernel() -> None:
     with FaultServer() as srv:
-        cells = ["%load_ext nscale_jupyter"]
+        cells = ["%load_ext nscale_jupyter", CAPTURE_LOGS]
         fault_cells: dict[str, int] = {}
         expected_history: list[list[Any]] = []
         for name, fault in FAULTS.items():
@@ -56,8 +95,26 @@ def test_each_fault_in_a_real_kernel() -> None:
             "import json\nfrom nscale_jupyter._api import default_session as s\n"
             "print(json.dumps([(m.role, m.text, m.truncated) for m in s().thread().messages]))"
         )
+        srv.enqueue(
+            Reply(status=401, body=b'{"error": {"message": "bad key"}}'),
+            Reply(events=sse_events([chunk("Half")]), drop_after=1),
+        )
+        cells += ["%chat settings", "%chat history", SCAN_OBJECTS]
         nb = notebook(*cells)
-        run_notebook(nb, {"NSCALE_BASE_URL": srv.base_url, "NSCALE_API_KEY": SENTINEL_KEY})
+        run_notebook(
+            nb,
+            {"NSCALE_BASE_URL": srv.base_url, "NSCALE_API_KEY": SENTINEL_KEY},
+            store_widget_state=True,
+        )
+        # The key shows nowhere: outputs, the saved file, logs, reprs, errors, tracebacks.
+        assert SENTINEL_KEY not in nbformat.writes(nb)
+        assert "key: set" in json.dumps(nb.cells[-3].outputs)  # %chat settings ran
+        assert "still working?" in json.dumps(nb.cells[-2].outputs)  # %chat history ran
+        scan = nb.cells[-1].outputs[0]["text"].split()
+        assert scan[0] == "scanned" and int(scan[1]) > 100 and int(scan[3]) >= 2, scan
+        assert int(scan[5]) > 20, scan  # log records, httpx's among them
+        assert scan[6:] == ["leaks", "0"], scan
+        nb.cells = nb.cells[:-3]  # the rest is checked against the fault table below
         for name, fault in FAULTS.items():
             cell = nb.cells[fault_cells[name]]
             shown, stderr = outputs_text(cell)
@@ -76,6 +133,7 @@ def test_each_fault_in_a_real_kernel() -> None:
             )
             assert "<script" not in markup and "<img" not in markup, name
         assert "all good" in outputs_text(nb.cells[-2])[0]
+        assert srv.requests[-1].headers["authorization"] == f"Bearer {SENTINEL_KEY}"
         # Failed requests added nothing; cut-off replies are recorded as cut off.
         assert json.loads(nb.cells[-1].outputs[0]["text"]) == expected_history
         assert srv.replies == []  # each fault retried exactly as often as the table says
