@@ -96,6 +96,8 @@ def test_quick_cells_and_the_live_panel_keep_their_own_outputs() -> None:
             assert not any(f"[q{i}]" in panel for i in range(CELLS))
             prompts = [r.json["messages"][-1]["content"] for r in srv.requests if r.json]
             assert sorted(prompts) == sorted([f"q{i}" for i in range(CELLS)] + ["panel question"])
+            # The panel's request went out while the queued cells were still running.
+            assert prompts.index("panel question") < prompts.index(f"q{CELLS - 1}"), prompts
             assert srv.wait_idle()
         finally:
             client.stop_channels()
