@@ -25,6 +25,7 @@ from nscale_jupyter.local import start
 
 REQUESTS = 200
 CONCURRENCY = 16
+ROUNDS = 3
 PROMPTS = ["Hello!", "Count to five.", "Tell me a story.", "Hi there!"]
 
 
@@ -73,7 +74,7 @@ def main() -> None:
         asyncio.run(ours(session))  # warm-up (engine caches, client connections)
         walls: dict[str, list[float]] = {"raw httpx": [], "nscale_jupyter": []}
         lat: dict[str, list[float]] = {"raw httpx": [], "nscale_jupyter": []}
-        for _ in range(2):
+        for _ in range(ROUNDS):
             for name in walls:
                 started = time.perf_counter()
                 if name == "raw httpx":
@@ -82,7 +83,7 @@ def main() -> None:
                     latencies = asyncio.run(ours(session))
                 walls[name].append(time.perf_counter() - started)
                 lat[name] += latencies
-        print(f"{REQUESTS} requests at concurrency {CONCURRENCY}, 2 interleaved rounds each")
+        print(f"{REQUESTS} requests at concurrency {CONCURRENCY}, {ROUNDS} interleaved rounds each")
         rate = {n: REQUESTS / statistics.median(w) for n, w in walls.items()}
         for name in walls:
             q = statistics.quantiles(lat[name], n=100)
