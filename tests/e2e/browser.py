@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -123,3 +124,22 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / name
     page.screenshot(path=str(path), full_page=False)
     return path
+
+
+#: Every code cell has run (an execution count) and the kernel is idle.
+ALL_CELLS_RAN = (
+    "() => { const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
+    ".map(e => e.textContent); return p.length && p.every(t => /\\[\\d+\\]/.test(t))"
+    " && document.querySelector(\".jp-Notebook-ExecutionIndicator[data-status='idle']\") }"
+)
+
+
+def run_all(page: Any, until: str = ALL_CELLS_RAN) -> None:
+    """Run > Run All Cells in the open notebook, then wait for ``until`` (a JS predicate)."""
+    page.wait_for_selector(".jp-Notebook .jp-Cell", state="visible")
+    with contextlib.suppress(Exception):  # a fresh JupyterLab may ask which kernel to start
+        page.locator(".jp-Dialog .jp-mod-accept").click(timeout=15_000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+    page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
+    page.click("li[data-command='runmenu:run-all']")
+    page.wait_for_function(until, timeout=300_000)

@@ -6,7 +6,6 @@ session-wide ``engine`` fixture (the local vLLM engine) of ``tests/conftest.py``
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -15,23 +14,13 @@ import pytest
 
 from tests.conftest import require
 
-from .browser import CHROMIUM, browser_page, jupyter_lab, screenshot
+from .browser import CHROMIUM, browser_page, jupyter_lab, run_all, screenshot
 from .kernel import SENTINEL_KEY
 
 pytestmark = [pytest.mark.browser, pytest.mark.engine]
 
 REPLY = ".nscale-panel-reply"
 READOUT = ".nscale-panel-readout"
-
-
-def run_all(page: Any) -> None:
-    page.wait_for_selector(".jp-Notebook .jp-Cell", state="visible")
-    with contextlib.suppress(Exception):  # a fresh JupyterLab may ask which kernel to start
-        page.locator(".jp-Dialog .jp-mod-accept").click(timeout=15_000)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-    page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
-    page.click("li[data-command='runmenu:run-all']")
-    page.wait_for_selector(".nscale-panel", timeout=300_000)
 
 
 def settled_reply(page: Any, other_than: str = "", showing: str = "tiny-chat ·") -> str:
@@ -59,7 +48,7 @@ def test_panel_live_reply_follows_the_keyboard(engine: Any, tmp_path: Path) -> N
     env = {"NSCALE_BASE_URL": engine.base_url, "NSCALE_API_KEY": SENTINEL_KEY}
     with jupyter_lab(tmp_path, env) as lab, browser_page() as page:
         page.goto(lab.notebook_url("panel.ipynb"))
-        run_all(page)
+        run_all(page, until="() => document.querySelector('.nscale-panel')")
         row = page.locator(
             ".widget-hbox", has=page.locator(".widget-label:text-is('temperature')")
         )
