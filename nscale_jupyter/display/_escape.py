@@ -40,14 +40,16 @@ class MarkdownEscaper:
 
     def __init__(self) -> None:
         self._done: list[str] = []
-        self._tail = ""
+        self._tail: list[str] = []  # pieces of the unfinished last line
         self._fence: str | None = None
 
     def feed(self, text: str) -> None:
         if "\n" not in text:
-            self._tail += text
+            self._tail.append(text)  # no string copies per token: a long line stays linear
             return
-        head, _, self._tail = (self._tail + text).rpartition("\n")
+        self._tail.append(text)
+        head, _, rest = "".join(self._tail).rpartition("\n")
+        self._tail = [rest] if rest else []
         for line in head.split("\n"):
             self._done.append(self._line(line + "\n"))
 
@@ -67,8 +69,10 @@ class MarkdownEscaper:
     def value(self) -> str:
         done = "".join(self._done)
         self._done = [done] if done else []
-        in_code = self._fence is not None or _FENCE.match(self._tail) is not None
-        return done + (self._tail if in_code else _escape_prose(self._tail))
+        tail = "".join(self._tail)
+        self._tail = [tail] if tail else []
+        in_code = self._fence is not None or _FENCE.match(tail) is not None
+        return done + (tail if in_code else _escape_prose(tail))
 
 
 def safe_markdown(text: str) -> str:

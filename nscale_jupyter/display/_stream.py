@@ -1,8 +1,10 @@
 """The streaming renderer: events in, one coalesced display per part out.
 
 In a notebook the reply is Markdown updated in place through one display
-handle, at most ``1 / interval`` times a second plus a final update, so a
-long reply costs time linear in its length. Reasoning streams into a
+handle, at most ``1 / interval`` times a second plus a final update. Each
+update re-sends the whole reply, so updates also space out as it grows
+(``chars_per_second`` of display traffic at most): a long reply then sends,
+and makes the front end render, an amount linear in its length. Reasoning streams into a
 folded ``<details>`` above the answer; ``n > 1`` choices sit side by side;
 a footer gives model, finish reason, tokens, time to first token and speed.
 In terminal IPython the text is printed as it arrives.
@@ -69,6 +71,7 @@ class ChatRenderer:
         *,
         rich: bool = True,
         interval: float = 0.05,
+        chars_per_second: float = 100_000.0,
         parts: list[Part] | None = None,
         out: TextIO | None = None,
         display: Callable[[Bundle], _Handle] = _display,
@@ -78,6 +81,8 @@ class ChatRenderer:
         self.rich = rich
         self.inline_calls = inline_calls  # tool calls in the reply (else a part shows them)
         self.interval = interval
+        self.chars_per_second = chars_per_second
+        self.sent_chars = 0  # display traffic so far, for tests and benchmarks
         self.parts = parts or []
         self.updates = 0  # display updates sent, for tests and benchmarks
         self._out = out or sys.stdout
@@ -262,10 +267,14 @@ class ChatRenderer:
         self._dirty = False
         self._last = self._clock()
         # Each update re-sends the whole reply, so space updates out as it grows:
-        # at most ~1/interval a second, and never more than ~10% of the time spent
-        # rendering. A long reply then costs time linear in its length.
+        # at most ~1/interval a second, never more than ~10% of the time spent
+        # rendering here, and no more than chars_per_second of traffic for the
+        # front end to render. The sizes then grow geometrically, and a long
+        # reply costs time and traffic linear in its length.
         cost = time.perf_counter() - started
-        self._next = self._last + max(self.interval, 10 * cost)
+        size = max(map(len, bundle.values()))
+        self.sent_chars += size
+        self._next = self._last + max(self.interval, 10 * cost, size / self.chars_per_second)
 
     def _update_part(self, i: int, part: Part, *, force: bool) -> None:
         bundle = part.render()
