@@ -83,7 +83,7 @@ def main() -> None:
                     latencies = asyncio.run(ours(session))
                 walls[name].append(time.perf_counter() - started)
                 lat[name] += latencies
-        print(f"{REQUESTS} requests at concurrency {CONCURRENCY}, {ROUNDS} interleaved rounds each")
+        print(f"{REQUESTS} requests at concurrency {CONCURRENCY}, {ROUNDS} interleaved rounds")
         rate = {n: REQUESTS / statistics.median(w) for n, w in walls.items()}
         for name in walls:
             q = statistics.quantiles(lat[name], n=100)
