@@ -4,7 +4,8 @@ The same requests are sent by raw httpx (the floor: one POST, stream read to
 the end, no parsing) and through the Python API (``achat``: option checks,
 the session, our client and the accumulator), interleaved in rounds. We
 report throughput of each, their ratio, and the client overhead per request
-(p50/p99 of our latency minus raw httpx's median for the same prompt size).
+(p50/p99 of our latency minus raw httpx's, same requests), and the client's
+CPU time per request, which the engine's speed does not move.
 """
 
 from __future__ import annotations
@@ -74,14 +75,16 @@ def main() -> None:
         asyncio.run(ours(session))  # warm-up (engine caches, client connections)
         walls: dict[str, list[float]] = {"raw httpx": [], "nscale_jupyter": []}
         lat: dict[str, list[float]] = {"raw httpx": [], "nscale_jupyter": []}
+        cpu: dict[str, list[float]] = {"raw httpx": [], "nscale_jupyter": []}
         for _ in range(ROUNDS):
             for name in walls:
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 if name == "raw httpx":
                     latencies = asyncio.run(raw(engine.base_url, engine.model))
                 else:
                     latencies = asyncio.run(ours(session))
                 walls[name].append(time.perf_counter() - started)
+                cpu[name].append(time.process_time() - cpu_started)
                 lat[name] += latencies
         print(f"{REQUESTS} requests at concurrency {CONCURRENCY}, {ROUNDS} interleaved rounds")
         rate = {n: REQUESTS / statistics.median(w) for n, w in walls.items()}
@@ -100,6 +103,14 @@ def main() -> None:
         print(
             f"  client overhead: p50 {(ours_q[49] - raw_q[49]) * 1000:+.1f} ms, "
             f"p99 {(ours_q[98] - raw_q[98]) * 1000:+.1f} ms (ours minus raw, same requests)"
+        )
+        # CPU time of this process (all its threads) per request: the client's own
+        # cost, which the engine's speed (noisy on a shared machine) does not move.
+        per = {n: statistics.median(c) / REQUESTS * 1000 for n, c in cpu.items()}
+        print(
+            f"  client CPU per request: raw httpx {per['raw httpx']:.2f} ms, "
+            f"nscale_jupyter {per['nscale_jupyter']:.2f} ms "
+            f"({per['nscale_jupyter'] - per['raw httpx']:+.2f} ms)"
         )
         session.close()
     finally:
