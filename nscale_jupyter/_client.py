@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import warnings
 from collections.abc import AsyncIterator, Callable, Generator
 from types import TracebackType
 from typing import Any
@@ -90,14 +91,19 @@ class AsyncClient:
         self._key = resolve_api_key(api_key)
         self.max_retries = max_retries
         self.on_retry = on_retry
-        if (
-            self._key is not None
-            and not allow_insecure_http
-            and not (self.base_url.startswith("https://") or is_loopback_url(self.base_url))
+        if self._key is not None and not (
+            self.base_url.startswith("https://") or is_loopback_url(self.base_url)
         ):
-            raise ConfigError(
-                f"refusing to send the API key over plain http to {self.base_url}; "
-                + _INSECURE_HINT
+            if not allow_insecure_http:
+                raise ConfigError(
+                    f"refusing to send the API key over plain http to {self.base_url}; "
+                    + _INSECURE_HINT
+                )
+            warnings.warn(
+                f"the API key will be sent unencrypted to {self.base_url} "
+                "(allow_insecure_http is on)",
+                UserWarning,
+                stacklevel=2,
             )
         self._http = httpx.AsyncClient(
             auth=_BearerAuth(self._key, self.base_url, allow_insecure_http),
