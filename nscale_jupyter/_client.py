@@ -227,7 +227,12 @@ class AsyncClient:
                 ):
                     raise error
                 delay = backoff_delay(attempt, response.headers)
-                reason = f"{response.status_code} {error.message}"
+                status = str(response.status_code)
+                reason = (
+                    error.message
+                    if error.message.startswith(status)
+                    else (f"{status} {error.message}")
+                )
             attempt += 1
             if notify is not None:
                 notify(RetryNotice(attempt, self.max_retries, delay, reason))

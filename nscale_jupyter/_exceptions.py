@@ -89,8 +89,16 @@ class APIError(NscaleError):
         self.code = code
         self.body = body
 
+    #: What to do about it, added to the message.
+    hint = ""
+
     def __str__(self) -> str:
-        return f"{self.status_code} {self.type or 'error'}: {self.message}"
+        status = str(self.status_code)
+        if self.message.startswith(status):  # e.g. a gateway page's "502 Bad Gateway"
+            head = self.message
+        else:
+            head = f"{status} {self.type or 'error'}: {self.message}"
+        return f"{head} - {self.hint}" if self.hint else head
 
 
 class BadRequestError(APIError):
@@ -100,15 +108,13 @@ class BadRequestError(APIError):
 class AuthenticationError(APIError):
     """401/403: the key is missing or wrong."""
 
-    def __str__(self) -> str:
-        return (
-            f"{super().__str__()} - set NSCALE_API_KEY to a valid nscale key "
-            "(or pass api_key=...)."
-        )
+    hint = "set NSCALE_API_KEY to a valid nscale key (or pass api_key=...)."
 
 
 class NotFoundError(APIError):
     """404: unknown model (or path)."""
+
+    hint = "check the model name against the server's list (%chat models, or models())."
 
 
 class UnprocessableError(APIError):
@@ -121,6 +127,11 @@ class RateLimitError(APIError):
     def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
         super().__init__(message, **kw)  # type: ignore[arg-type]
         self.retry_after = retry_after
+        self.hint = (
+            "add credit to the account, then try again."
+            if self.insufficient_credit
+            else "too many requests: wait a moment and try again."
+        )
 
     @property
     def insufficient_credit(self) -> bool:
@@ -130,6 +141,8 @@ class RateLimitError(APIError):
 
 class ServerError(APIError):
     """5xx: the server or a gateway failed."""
+
+    hint = "the server failed (already retried where safe); try again in a moment."
 
 
 class StreamError(NscaleError):

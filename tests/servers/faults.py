@@ -81,8 +81,16 @@ FAULTS: dict[str, Fault] = {
         message="engine exploded",
     ),
     # Gateway statuses are retried twice, then reported.
-    "502": Fault([_gateway(502, "Bad Gateway")] * 3, message="502 Bad Gateway"),
-    "503": Fault([_gateway(503, "Service Unavailable")] * 3, message="503 Service Unavailable"),
+    "502": Fault(
+        [_gateway(502, "Bad Gateway")] * 3,
+        shown=["(1/2): 502 Bad Gateway", "(2/2): 502 Bad Gateway"],  # seen while waiting
+        message="502 Bad Gateway",
+    ),
+    "503": Fault(
+        [_gateway(503, "Service Unavailable")] * 3,
+        shown=["(1/2): 503 Service Unavailable", "(2/2): 503"],
+        message="503 Service Unavailable",
+    ),
     "malformed": Fault(
         [Reply(events=[*sse_events([chunk("Before ")], done=False), b"data: {oops\n\n"])],
         shown=["Before"],
