@@ -33,6 +33,8 @@ from ._controls import controls
 __all__ = ["Panel"]
 
 _WATCHED = [o.name for o in OPTIONS if o.panel] + ["model", "system"]
+#: The mimetypes a reply slot keeps (the front end shows the richest).
+_SHOWN = ("text/markdown", "text/html", "text/plain")
 
 
 def _loop() -> asyncio.AbstractEventLoop:
@@ -67,7 +69,7 @@ class Panel:
         self.runs = 0
         self.last: ChatResult | None = None
         self._last_turn: tuple[list[Message], Message] | None = None  # what produced .last
-        self._slots: list[str] = []  # the reply area: text, then tool cards, heatmap
+        self._slots: list[dict[str, str]] = []  # the reply area: text, tool cards, heatmap
         self.controls = controls(self.settings)
         self.model = w.Dropdown(description="model", options=[], layout=w.Layout(width="26em"))
         self.refresh = w.Button(description="refresh models", icon="refresh")
@@ -91,7 +93,8 @@ class Panel:
             description="keep", tooltip="add this reply to the thread", disabled=True
         )
         self.reset = w.Button(description="reset to defaults")
-        self.reply = w.HTML(layout=w.Layout(width="100%"))
+        # An Output widget, so the reply's Markdown renders as it does in a cell.
+        self.reply = w.Output(layout=w.Layout(width="100%"))
         self.compare_spec = w.Text(
             value="temperature=0,0.7,1.5",
             description="compare",
@@ -219,13 +222,13 @@ class Panel:
         """Stream the prompt with the current settings into the panel."""
         before, prompt = self._turn()
         if not self.prompt.value.strip():
-            self.reply.value = "<i>write a prompt first</i>"
+            self._say("<i>write a prompt first</i>")
             return None
         self.runs += 1
         try:
             request = self.session.build_request(self._messages(before, prompt))
         except (NscaleError, OptionError) as exc:
-            self.reply.value = _error(exc)
+            self._say(_error(exc))
             return None
         self._slots = []
         parts: list[Any] = [ToolCardPart(0)]
@@ -239,7 +242,7 @@ class Panel:
                 if isinstance(item, StreamDone):
                     result = item.result
         except NscaleError as exc:
-            self.reply.value = _error(exc)
+            self._say(_error(exc))
             return None
         renderer.finish(result)
         if result is not None:
@@ -250,23 +253,37 @@ class Panel:
     def _show(self, bundle: dict[str, str]) -> Any:
         """A display handle writing into one slot of the reply area (text, cards, heatmap)."""
         slot = len(self._slots)
-        self._slots.append("")
+        self._slots.append({})
         panel = self
 
         class Handle:
             def update(self, obj: dict[str, str], raw: bool = True) -> None:
-                html = obj.get("text/html")
-                if html is None:  # the reply's Markdown, shown as (escaped) text
-                    html = (
-                        "<div style='white-space:pre-wrap'>"
-                        f"{escape_html(obj.get('text/plain', ''))}</div>"
-                    )
-                panel._slots[slot] = html
-                panel.reply.value = "".join(panel._slots)
+                panel._slots[slot] = {k: v for k, v in obj.items() if k in _SHOWN}
+                panel._render()
 
         handle = Handle()
         handle.update(bundle)
         return handle
+
+    def _say(self, html: str) -> None:
+        """A message in place of the reply (errors, hints); ``html`` is already escaped."""
+        self._slots = [{"text/html": html}]
+        self._render()
+
+    def _render(self) -> None:
+        self.reply.outputs = tuple(
+            {"output_type": "display_data", "data": bundle, "metadata": {}}
+            for bundle in self._slots
+            if bundle
+        )
+
+    @property
+    def reply_markup(self) -> str:
+        """What the reply area shows, as the Markdown/HTML it renders (escaped model text)."""
+        return "".join(
+            b.get("text/markdown") or b.get("text/html") or b.get("text/plain", "")
+            for b in self._slots
+        )
 
     def keep_reply(self) -> None:
         """Make the last panel reply part of the thread.

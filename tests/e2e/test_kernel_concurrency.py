@@ -84,7 +84,7 @@ def test_quick_cells_and_the_live_panel_keep_their_own_outputs() -> None:
                         assert owner[msg["content"]["transient"]["display_id"]] == msg_id
             out: list[str] = []
             client.execute_interactive(
-                "await p.task\nprint(p.runs, p.reply.value)",
+                "await p.task\nprint(p.runs, p.reply_markup)",
                 timeout=60,
                 output_hook=lambda m: (
                     out.append(m["content"].get("text", "")) if m["msg_type"] == "stream" else None

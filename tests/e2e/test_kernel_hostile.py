@@ -90,13 +90,17 @@ def markup_of(outputs: list[Any]) -> list[str]:
 
 
 def widget_html(state: dict[str, Any]) -> list[str]:
-    """The ``value`` of every HTML widget in saved widget state."""
+    """The markup of every HTML widget and Output widget in saved widget state."""
     models = state.get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
-    return [
-        m["state"].get("value", "")
-        for m in models.values()
-        if m.get("model_name") in ("HTMLModel", "HTMLMathModel")
-    ]
+    found = []
+    for m in models.values():
+        if m.get("model_name") in ("HTMLModel", "HTMLMathModel"):
+            found.append(m["state"].get("value", ""))
+        if m.get("model_name") == "OutputModel":
+            for out in m["state"].get("outputs", []):
+                data = out.get("data", {})
+                found += [data.get("text/html", ""), data.get("text/markdown", "")]
+    return found
 
 
 def assert_inert(markup: str, where: str) -> None:
@@ -130,7 +134,7 @@ def test_hostile_output_is_inert_in_every_view() -> None:
             "await asyncio.sleep(1)  # the debounce, then the live run\n"
             "await p.task\n"
             "print(p.runs)\n"
-            "print(p.reply.value)",
+            "print(p.reply_markup)",
         )
         run_notebook(
             nb,

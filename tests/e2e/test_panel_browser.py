@@ -66,6 +66,7 @@ def test_panel_live_reply_follows_the_keyboard(engine: Any, tmp_path: Path) -> N
         assert slider_readout.inner_text() == "0.95"
         assert row.locator("input[type=checkbox]").first.is_checked()
         first = settled_reply(page)
+        assert "<sub>" in first and "&lt;sub" not in first  # Markdown rendered, as in a cell
         assert page.locator("button:has-text('keep')").is_enabled()
         for _ in range(10):  # quick presses: one run, with the last value
             page.keyboard.press("ArrowLeft")

@@ -130,7 +130,7 @@ def test_live_mode_debounces_and_cancels(session: Session, server: Server) -> No
         panel.controls["temperature"].value.value = 1.0  # the slow reply is cancelled
         await wait_for(lambda: panel.task is not None and panel.task.done() and panel.runs == 2)
         await wait_for(lambda: server.cancelled == 1)  # the transport saw it cancelled
-        assert "t=1.0" in panel.reply.value and "t=0.6" not in panel.reply.value
+        assert "t=1.0" in panel.reply_markup and "t=0.6" not in panel.reply_markup
         assert [b["temperature"] for b in server.bodies] == [0.6, 1.0]
         assert session.thread().messages == []  # live runs leave history alone
         panel.keep.click()
@@ -216,7 +216,7 @@ def test_live_reply_shows_heatmap_and_tool_cards(session: Session, server: Serve
         session._transport = httpx.MockTransport(reply)
         session.settings.base_url = "https://panel2.test/v1"
         await panel.run()
-        html = panel.reply.value
+        html = panel.reply_markup
         assert "Hi" in html and "nscale-heatmap" in html and "nscale-toolcard" in html
 
     asyncio.run(scenario())
@@ -336,7 +336,7 @@ def test_a_live_run_does_not_cancel_a_compare(session: Session, server: Server) 
         session.settings.temperature = 0.3  # a live run starts while the compare runs
         await wait_for(lambda: "t=1.0" in panel.compare_view.value)
         await wait_for(lambda: panel.task is not None and panel.task.done())
-        assert server.cancelled == 0 and "t=0.3" in panel.reply.value
+        assert server.cancelled == 0 and "t=0.3" in panel.reply_markup
 
     asyncio.run(scenario())
 

@@ -38,4 +38,4 @@ def test_panel_reruns_the_last_cell(ip: InteractiveShell, server: Server) -> Non
     assert panel.prompt.value == "Tell me a story."
     asyncio.run(panel.run())
     assert server.last["messages"] == [{"role": "user", "content": "Tell me a story."}]
-    assert "Hello!" in panel.reply.value
+    assert "Hello!" in panel.reply_markup
