@@ -84,6 +84,7 @@ async def achat(
     **options: Any,
 ) -> ChatResult:
     """The awaitable ``chat()``: ``result = await achat("hi")`` in a notebook cell."""
+    await (session or default_session()).aload_models()  # so preparing does not block
     session, turn, _, request = _prepare(prompt, thread, options, session)
     result = await session.arun(request)
     if thread is not None:

@@ -360,6 +360,22 @@ class Session:
         self._models[self.base_url] = models
         return models
 
+    async def aload_models(self) -> None:
+        """Fetch ``GET /models`` (cached per base URL) without blocking the caller's loop."""
+        if self.base_url in self._models:
+            return
+
+        async def fetch() -> list[Model]:
+            client = await self._aclient()
+            return await client.models()
+
+        base_url = self.base_url
+        try:
+            models = await asyncio.wrap_future(self.loop.submit(fetch()))
+        except NscaleError:
+            models = []
+        self._models[base_url] = models
+
     def _context_length(self, model: str) -> int | None:
         """The model's context length from ``GET /models`` (cached), when the server says."""
         if self.base_url not in self._models:

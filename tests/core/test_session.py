@@ -182,3 +182,32 @@ def test_plain_http_to_a_remote_host_needs_the_opt_in() -> None:
         assert seen[0].headers["authorization"] == f"Bearer {KEY}"
     finally:
         session.close()
+
+
+def test_achat_does_not_block_the_callers_loop_while_models_load() -> None:
+    with FaultServer() as srv:
+        srv.models_delay = 0.5
+        srv.respond = echo
+        session = session_for(srv)
+
+        async def go() -> tuple[str, bool]:
+            seen_pending = False
+
+            async def watch() -> None:
+                nonlocal seen_pending
+                while True:
+                    seen_pending = seen_pending or srv.models_pending > 0
+                    await asyncio.sleep(0.01)
+
+            watcher = asyncio.create_task(watch())
+            result = await achat("hi", session=session, model="fake")
+            watcher.cancel()
+            return result.text, seen_pending
+
+        try:
+            text, ran_meanwhile = asyncio.run(go())
+            assert text == "<hi> echoed"
+            assert ran_meanwhile  # the caller's loop ran while /models was pending
+            assert [r.path for r in srv.requests].count("/v1/models") == 1
+        finally:
+            session.close()

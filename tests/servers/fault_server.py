@@ -83,6 +83,8 @@ class FaultServer:
 
     def __init__(self, models: tuple[str, ...] = ("fake",)) -> None:
         self.models = list(models)
+        self.models_delay = 0.0  # before answering GET /models
+        self.models_pending = 0  # GET /models received and not yet answered
         self.replies: list[Reply] = []
         self.default = text_reply(["Hello", "!"])
         self.requests: list[Received] = []
@@ -154,8 +156,16 @@ class FaultServer:
                         ],
                     }
                 )
-                models = Reply(body=data.encode(), headers={"content-type": "application/json"})
-                await self._write(writer, models, reader)
+                models = Reply(
+                    body=data.encode(),
+                    headers={"content-type": "application/json"},
+                    delay=self.models_delay,
+                )
+                self.models_pending += 1
+                try:
+                    await self._write(writer, models, reader)
+                finally:
+                    self.models_pending -= 1
                 return
             if self.replies:
                 reply = self.replies.pop(0)
