@@ -12,6 +12,17 @@ from nbclient import NotebookClient
 
 SENTINEL_KEY = "sk-SENTINEL-kernel-5b1e0c"
 
+#: A cell that shows the panel as ``p``, types a prompt, turns live mode on and
+#: moves the temperature: a live run starts after the 300 ms debounce.
+LIVE_PANEL = (
+    "%chat panel\n"
+    "p = get_ipython().find_line_magic('chat').__self__.last_panel\n"
+    "p.prompt.value = 'panel question'\n"
+    "p.live.value = True\n"
+    "p.controls['temperature'].enabled.value = True\n"
+    "p.controls['temperature'].value.value = 0.5"
+)
+
 
 class CountingClient(NotebookClient):
     """A NotebookClient that counts the messages each cell's outputs came from."""

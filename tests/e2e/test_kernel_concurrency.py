@@ -19,7 +19,7 @@ from jupyter_client.manager import start_new_kernel
 
 from tests.servers.fault_server import FaultServer, Received, Reply, text_reply
 
-from .kernel import SENTINEL_KEY, errors, notebook, run_notebook
+from .kernel import LIVE_PANEL, SENTINEL_KEY, errors, notebook, run_notebook
 
 pytestmark = pytest.mark.kernel
 
@@ -41,15 +41,7 @@ def test_quick_cells_and_the_live_panel_keep_their_own_outputs() -> None:
         )
         try:
             client.execute_interactive("%load_ext nscale_jupyter", timeout=60)
-            client.execute_interactive(
-                "%chat panel\n"
-                "p = get_ipython().find_line_magic('chat').__self__.last_panel\n"
-                "p.prompt.value = 'panel question'\n"
-                "p.live.value = True\n"
-                "p.controls['temperature'].enabled.value = True\n"
-                "p.controls['temperature'].value.value = 0.5  # starts a live run after 300 ms",
-                timeout=60,
-            )
+            client.execute_interactive(LIVE_PANEL, timeout=60)  # a live run in 300 ms
             # Six cells at once: the kernel queues them; the panel's live run
             # streams on the kernel loop between and around them.
             ids = {client.execute(f"%%chat -m fake\nq{i}"): i for i in range(CELLS)}

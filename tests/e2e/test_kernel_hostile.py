@@ -18,7 +18,7 @@ import pytest
 from tests.html import tags
 from tests.servers.fault_server import FaultServer, Received, Reply, sse_events
 
-from .kernel import SENTINEL_KEY, errors, notebook, run_notebook
+from .kernel import LIVE_PANEL, SENTINEL_KEY, errors, notebook, run_notebook
 
 pytestmark = pytest.mark.kernel
 
@@ -124,12 +124,7 @@ def test_hostile_output_is_inert_in_every_view() -> None:
             "%%chat -m fake --logprobs --top-logprobs 2\nlogprobs",
             "%%chat -m fake\ncompare me",
             "%chat compare temperature=0,1",
-            "%chat panel\n"
-            "p = get_ipython().find_line_magic('chat').__self__.last_panel\n"
-            "p.prompt.value = 'panel question'\n"
-            "p.live.value = True\n"
-            "p.controls['temperature'].enabled.value = True\n"
-            "p.controls['temperature'].value.value = 0.5",
+            LIVE_PANEL,
             "import asyncio\n"
             "await asyncio.sleep(1)  # the debounce, then the live run\n"
             "await p.task\n"
