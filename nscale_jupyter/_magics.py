@@ -482,6 +482,9 @@ def _help(m: ChatMagics, rest: str) -> None:
 # -- loading -------------------------------------------------------------------------
 def load_ipython_extension(ipython: InteractiveShell) -> None:
     session = _api.default_session()
+    loaded = ipython.magics_manager.registry.get("ChatMagics")
+    if isinstance(loaded, ChatMagics) and loaded.session is session:
+        return  # autoloaded already: a notebook's own %load_ext changes nothing
     if session.tools is None:
         from ._tools import default_registry
 

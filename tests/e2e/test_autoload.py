@@ -16,7 +16,7 @@ pytestmark = pytest.mark.kernel
 
 CHECK = (
     "print(get_ipython().find_cell_magic('chat') is not None, "
-    "'nscale_jupyter' in get_ipython().extension_manager.loaded)"
+    "'nscale_jupyter._autoload' in get_ipython().extension_manager.loaded)"
 )
 
 
@@ -51,3 +51,13 @@ def test_fresh_kernel_has_chat_without_load_ext() -> None:
 
 def test_opt_out() -> None:
     assert kernel_says(CHECK, {"NSCALE_JUPYTER_AUTOLOAD": "0"}) == "False False"
+
+
+def test_load_ext_in_an_autoloaded_kernel_is_quiet() -> None:
+    """A notebook's own ``%load_ext`` prints nothing and keeps the loaded magics' state."""
+    code = (
+        "m = get_ipython().find_cell_magic('chat').__self__\n"
+        "%load_ext nscale_jupyter\n"
+        "print(get_ipython().find_cell_magic('chat').__self__ is m)"
+    )
+    assert kernel_says(code, {}) == "True"  # no "already loaded" line before it
