@@ -244,10 +244,10 @@ class Panel:
         except NscaleError as exc:
             self._say(_error(exc))
             return None
-        renderer.finish(result)
-        if result is not None:
+        if result is not None:  # keep is usable by the time the finished reply shows
             self.last, self._last_turn = result, (before, prompt)
             self.keep.disabled = False
+        renderer.finish(result)
         return result
 
     def _show(self, bundle: dict[str, str]) -> Any:

@@ -11,6 +11,7 @@ from typing import Any
 
 import nbformat
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import require
 
@@ -64,10 +65,11 @@ def test_panel_live_reply_follows_the_keyboard(engine: Any, tmp_path: Path) -> N
             arg=READOUT,
         )
         assert slider_readout.inner_text() == "0.95"
-        assert row.locator("input[type=checkbox]").first.is_checked()
+        expect(row.locator("input[type=checkbox]").first).to_be_checked()
         first = settled_reply(page)
         assert "<sub>" in first and "&lt;sub" not in first  # Markdown rendered, as in a cell
-        assert page.locator("button:has-text('keep')").is_enabled()
+        # The reply and the keep button are two widgets: wait for the button's update.
+        expect(page.locator("button:has-text('keep')")).to_be_enabled(timeout=30_000)
         for _ in range(10):  # quick presses: one run, with the last value
             page.keyboard.press("ArrowLeft")
         page.wait_for_function(
