@@ -143,8 +143,16 @@ class AsyncClient:
     async def models(self) -> list[Model]:
         """``GET /models``."""
         response = await self._send("GET", "/models", None, stream=False)
-        data = json.loads(response.content)
-        return [Model.from_json(m) for m in (data.get("data") or ()) if "id" in m]
+        try:
+            data = json.loads(response.content)
+        except (ValueError, RecursionError) as exc:
+            raise StreamError(f"the server sent a model list that is not JSON: {exc}") from None
+        listed = data.get("data") if isinstance(data, dict) else None
+        return [
+            Model.from_json(m)
+            for m in (listed if isinstance(listed, list) else ())
+            if isinstance(m, dict) and "id" in m
+        ]
 
     async def chat(
         self, request: ChatRequest, *, on_retry: RetryCallback | None = None
@@ -161,7 +169,7 @@ class AsyncClient:
         )
         try:
             data = json.loads(response.content)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise StreamError(f"the server sent a response that is not JSON: {exc}") from None
         if isinstance(data, dict) and data.get("error"):
             type_, message, _, code = parse_error_body(data)
@@ -340,7 +348,7 @@ class ChatStream:
             raise _Done
         try:
             chunk = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             message = f"the server sent a malformed chunk: {data[:80]!r}"
             raise StreamError(message, self.partial(error=message)) from None
         if not isinstance(chunk, dict):

@@ -206,7 +206,7 @@ def parse_error_body(
         text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None, _clip(text.strip()) or "(empty response)", None, None
     if not isinstance(data, dict):
         return None, _clip(str(data)), None, None

@@ -166,7 +166,7 @@ class ChatMagics(Magics):
                     )
                 try:
                     extra[key] = json.loads(value)
-                except ValueError:
+                except (ValueError, RecursionError):
                     extra[key] = value
             out["extra"] = extra
             if args.no_stream:

@@ -128,6 +128,8 @@ def _loads(opt: Option, text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise OptionError(f"{opt.flag}: not valid JSON ({exc.msg}, column {exc.colno})") from None
+    except RecursionError:
+        raise OptionError(f"{opt.flag}: JSON nested too deeply") from None
 
 
 def _check_logit_bias(opt: Option, value: Any) -> dict[str, float]:

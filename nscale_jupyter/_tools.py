@@ -187,10 +187,10 @@ async def execute(call: ToolCall, registry: ToolRegistry) -> ToolOutcome:
     if args is None:
         return failed(f"the arguments are not a JSON object: {call.arguments!r}")
     schema = registry.schemas([call.name or ""])[0]["function"]["parameters"]
-    args, problems = check_arguments(schema, args)
-    try:
+    try:  # ValueError also covers values past Python's limits (a 5,000-digit int)
+        args, problems = check_arguments(schema, args)
         kwargs = _build_args(fn, args) if not problems else {}
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         problems = [str(exc)]
     if problems:
         return failed(f"bad arguments for {call.name}: {'; '.join(problems)}")
@@ -201,9 +201,10 @@ async def execute(call: ToolCall, registry: ToolRegistry) -> ToolOutcome:
             value = await asyncio.to_thread(fn, **kwargs)
             if inspect.isawaitable(value):
                 value = await value
+        text = _to_text(value)
     except Exception as exc:
         return failed(f"{type(exc).__name__}: {exc}")
-    return ToolOutcome(call, True, _to_text(value), value, time.perf_counter() - start)
+    return ToolOutcome(call, True, text, value, time.perf_counter() - start)
 
 
 def _build_args(fn: Callable[..., Any], args: Mapping[str, Any]) -> dict[str, Any]:
@@ -430,4 +431,8 @@ def _checked_dict(item: Mapping[str, Any], where: str) -> JSON:
         raise ToolSchemaError(
             f'{where}: expected {{"type": "function", "function": {{"name": ...}}}}'
         )
+    try:  # it is sent as JSON: refuse now what the request could not carry
+        json.dumps(item, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ToolSchemaError(f"{where}: not JSON ({exc})") from None
     return dict(item)

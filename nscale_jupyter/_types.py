@@ -84,7 +84,7 @@ class ToolCall:
             return {}
         try:
             value = json.loads(self.arguments)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past Python's limit
             return None
         return value if isinstance(value, dict) else None
 

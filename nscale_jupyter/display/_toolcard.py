@@ -46,7 +46,7 @@ class _Card:
             return "{}", None
         try:
             return json.dumps(json.loads(raw), indent=2, ensure_ascii=False), None
-        except ValueError:
+        except (ValueError, RecursionError):
             return raw, "the arguments are not valid JSON (shown as they came)"
 
 
