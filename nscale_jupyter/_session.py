@@ -351,30 +351,23 @@ class Session:
         """Model ids from ``GET /models``."""
         return [m.id for m in self._fetch_models()]
 
-    def _fetch_models(self) -> list[Model]:
-        async def fetch() -> list[Model]:
-            client = await self._aclient()
-            return await client.models()
-
-        models = self.loop.run(fetch())
-        self._models[self.base_url] = models
+    async def _afetch_models(self, base_url: str) -> list[Model]:
+        """``GET /models`` on the session loop, remembered for ``base_url``."""
+        client = await self._aclient()
+        models = self._models[base_url] = await client.models()
         return models
+
+    def _fetch_models(self) -> list[Model]:
+        return self.loop.run(self._afetch_models(self.base_url))
 
     async def aload_models(self) -> None:
         """Fetch ``GET /models`` (cached per base URL) without blocking the caller's loop."""
-        if self.base_url in self._models:
-            return
-
-        async def fetch() -> list[Model]:
-            client = await self._aclient()
-            return await client.models()
-
         base_url = self.base_url
-        try:
-            models = await asyncio.wrap_future(self.loop.submit(fetch()))
-        except NscaleError:
-            models = []
-        self._models[base_url] = models
+        if base_url not in self._models:
+            try:
+                await asyncio.wrap_future(self.loop.submit(self._afetch_models(base_url)))
+            except NscaleError:
+                self._models[base_url] = []  # no context lengths from this server
 
     def _context_length(self, model: str) -> int | None:
         """The model's context length from ``GET /models`` (cached), when the server says."""
