@@ -235,12 +235,7 @@ class AsyncClient:
                 ):
                     raise error
                 delay = backoff_delay(attempt, response.headers)
-                status = str(response.status_code)
-                reason = (
-                    error.message
-                    if error.message.startswith(status)
-                    else (f"{status} {error.message}")
-                )
+                reason = error.brief
             attempt += 1
             if notify is not None:
                 notify(RetryNotice(attempt, self.max_retries, delay, reason))

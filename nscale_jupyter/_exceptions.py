@@ -92,12 +92,20 @@ class APIError(NscaleError):
     #: What to do about it, added to the message.
     hint = ""
 
+    @property
+    def brief(self) -> str:
+        """Status and message, the status said once: "429 slow down", "502 Bad Gateway"."""
+        return self.message if self._says_status else f"{self.status_code} {self.message}"
+
+    @property
+    def _says_status(self) -> bool:
+        return self.message.startswith(str(self.status_code))  # a gateway page's title
+
     def __str__(self) -> str:
-        status = str(self.status_code)
-        if self.message.startswith(status):  # e.g. a gateway page's "502 Bad Gateway"
+        if self._says_status:
             head = self.message
         else:
-            head = f"{status} {self.type or 'error'}: {self.message}"
+            head = f"{self.status_code} {self.type or 'error'}: {self.message}"
         return f"{head} - {self.hint}" if self.hint else head
 
 
