@@ -139,8 +139,7 @@ class ChatRenderer:
         for i, part in enumerate(self.parts):
             if part.feed(item) and self.rich:
                 self._update_part(i, part, force=False)
-        if self._dirty and self.rich and self._clock() >= self._next:
-            self._flush()
+        self.tick()
 
     def notice(self, text: str) -> None:
         """A one-line status message (retries)."""
@@ -164,12 +163,11 @@ class ChatRenderer:
                 if choice.content:
                     self._escapers[choice.index] = escaper = MarkdownEscaper()
                     escaper.feed(choice.content)
+                    self._text[choice.index] = [choice.content]
                 if choice.tool_calls and choice.index not in self._calls:
                     self._calls[choice.index] = {
                         c.index: [c.name or "", c.arguments] for c in choice.tool_calls
                     }
-                if choice.content:
-                    self._text[choice.index] = [choice.content]
                 if choice.reasoning:
                     self._reasoning[choice.index] = [choice.reasoning]
                 if not self.rich and choice.index == 0:
@@ -187,7 +185,7 @@ class ChatRenderer:
             self._print(calls + ended + (f"[{footer}]\n" if footer else ""))
 
     def tick(self) -> None:
-        """Nothing new arrived for a while: show what is held back, if it is time."""
+        """Show what is held back, if it is time (also called when nothing arrives)."""
         if self._dirty and self.rich and self._clock() >= self._next:
             self._flush()
 
