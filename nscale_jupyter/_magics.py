@@ -8,7 +8,6 @@ one of :data:`SUBCOMMANDS`, which other modules extend.
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import json
 import shlex
@@ -246,7 +245,7 @@ class ChatMagics(Magics):
             if ok and result is not None and args.plot and not args.quiet:
                 self._plot(result, args.plot)
             return result
-        from ._tools import ToolLoop, execute
+        from ._tools import ToolLoop, run_calls
 
         settings = self.session.settings
         loop = ToolLoop(
@@ -263,11 +262,7 @@ class ChatMagics(Magics):
             if calls is None:
                 break
             self._card_status(cards, calls, "running")
-
-            async def run_all(calls: tuple[ToolCall, ...] = calls) -> list[Any]:
-                return list(await asyncio.gather(*(execute(c, registry) for c in calls)))
-
-            outcomes = self.session.loop.run(run_all())
+            outcomes = self.session.loop.run(run_calls(calls, registry))
             for outcome in outcomes:
                 status = "done" if outcome.ok else "error"
                 self._card_status(cards, (outcome.call,), status, outcome.content)
