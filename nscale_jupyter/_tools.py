@@ -40,6 +40,7 @@ __all__ = [
     "default_registry",
     "execute",
     "resolve_tools",
+    "run_calls",
     "run_tool_loop",
     "schema_for",
     "tool",
@@ -80,10 +81,9 @@ class ToolRegistry:
         return schema
 
     def add_schema(self, schema: Mapping[str, Any]) -> None:
-        function = schema.get("function") if schema.get("type") == "function" else None
-        if not isinstance(function, Mapping) or not function.get("name"):
-            raise ToolSchemaError('expected {"type": "function", "function": {"name": ...}}')
-        self._tools[str(function["name"])] = _Tool(dict(schema), None)
+        """A raw OpenAI-style tool: offered and shown, answered by a person."""
+        checked = _checked_dict(schema, "add_schema")
+        self._tools[checked["function"]["name"]] = _Tool(checked, None)
 
     def names(self) -> list[str]:
         return sorted(self._tools)
@@ -426,8 +426,13 @@ def _is_registered_fn(name: str, registry: ToolRegistry, namespace: Mapping[str,
 
 
 def _checked_dict(item: Mapping[str, Any], where: str) -> JSON:
+    """An OpenAI-style tool dict, checked: a named function, and JSON throughout."""
     function = item.get("function") if item.get("type") == "function" else None
-    if not isinstance(function, Mapping) or not isinstance(function.get("name"), str):
+    if (
+        not isinstance(function, Mapping)
+        or not function.get("name")
+        or not isinstance(function["name"], str)
+    ):
         raise ToolSchemaError(
             f'{where}: expected {{"type": "function", "function": {{"name": ...}}}}'
         )
