@@ -13,8 +13,9 @@ from ._types import ChatRequest, ChatResult
 
 if TYPE_CHECKING:  # httpx loads with the first request
     from ._client import AsyncClient
+    from ._session import Session
 
-__all__ = ["Comparison", "parse_values", "run_compare", "with_value"]
+__all__ = ["Comparison", "parse_values", "run_compare", "run_compare_in", "with_value"]
 
 _EXTRAS = frozenset(o.name for o in OPTIONS if o.extra)
 
@@ -70,3 +71,16 @@ async def run_compare(
             return Comparison(name, value, result)
 
     return list(await asyncio.gather(*(one(v) for v in values)))
+
+
+async def run_compare_in(
+    session: Session,
+    request: ChatRequest,
+    name: str,
+    values: Sequence[Any],
+    *,
+    concurrency: int = 4,
+) -> list[Comparison]:
+    """:func:`run_compare` with the session's client (run it on the session loop)."""
+    client = await session._aclient()
+    return await run_compare(client, request, name, values, concurrency=concurrency)

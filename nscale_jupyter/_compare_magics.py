@@ -7,7 +7,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
-from ._compare import parse_values, run_compare
+from ._compare import parse_values, run_compare_in
 from ._magics import ChatMagics, subcommand
 from ._options import OptionError
 
@@ -34,11 +34,9 @@ def _compare(m: ChatMagics, rest: str) -> Any:
         raise UsageError("nothing to compare yet: run a %%chat first")
     request = m.last_request
 
-    async def go() -> Any:
-        client = await m.session._aclient()
-        return await run_compare(client, request, name, values, concurrency=concurrency)
-
-    comparisons = m.session.loop.run(go())
+    comparisons = m.session.loop.run(
+        run_compare_in(m.session, request, name, values, concurrency=concurrency)
+    )
     from IPython.display import display
 
     from .display._compare import compare_bundle

@@ -17,7 +17,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from .._compare import parse_values, run_compare
+from .._compare import parse_values, run_compare_in
 from .._events import StreamDone
 from .._exceptions import NscaleError
 from .._options import OPTIONS, OptionError
@@ -317,12 +317,9 @@ class Panel:
             self.compare_view.value = _error(exc)
             return
         self.compare_view.value = "<i>running…</i>"
-        concurrency = self.concurrency.value
-
-        async def go() -> Any:
-            client = await self.session._aclient()
-            return await run_compare(client, request, name, values, concurrency=concurrency)
-
-        future = asyncio.wrap_future(self.session.loop.submit(go()))
+        compared = run_compare_in(
+            self.session, request, name, values, concurrency=self.concurrency.value
+        )
+        future = asyncio.wrap_future(self.session.loop.submit(compared))
         with contextlib.suppress(asyncio.CancelledError):
             self.compare_view.value = compare_bundle(await future)["text/html"]
