@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -145,3 +146,37 @@ class Recorder:
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self)
+
+
+class SlowServer:
+    """An async MockTransport handler for concurrency tests.
+
+    Each chat request takes ``delay`` s and streams ``reply(body)``; ``bodies``
+    are the chat requests' JSON, ``peak`` the most of them in flight at once.
+    """
+
+    def __init__(
+        self,
+        reply: Callable[[dict[str, Any]], str],
+        models: Sequence[str] = ("m",),
+        delay: float = 0.05,
+    ) -> None:
+        self.reply, self.models, self.delay = reply, models, delay
+        self.bodies: list[dict[str, Any]] = []
+        self.in_flight = 0
+        self.peak = 0
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/models"):
+            return httpx.Response(200, json={"data": [{"id": m} for m in self.models]})
+        body = json.loads(request.content)
+        self.bodies.append(body)
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        await asyncio.sleep(self.delay)
+        self.in_flight -= 1
+        return httpx.Response(
+            200,
+            headers={"content-type": "text/event-stream"},
+            stream=Body([sse(text_chunks([self.reply(body)]))]),
+        )

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-
 import httpx
 import pytest
 from IPython.core.error import UsageError
@@ -14,7 +11,7 @@ from IPython.utils.capture import capture_output
 import nscale_jupyter._api as api
 from nscale_jupyter._compare import parse_values
 from nscale_jupyter._options import OptionError
-from tests.core.streams import Body, sse, text_chunks
+from tests.core.streams import SlowServer
 from tests.html import tags
 
 from .conftest import Server
@@ -30,24 +27,7 @@ def test_parse_values() -> None:
 
 
 def test_compare_reruns_the_last_request_per_value(ip: InteractiveShell, server: Server) -> None:
-    in_flight, peak = [0], [0]
-
-    async def slow(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/models"):
-            return httpx.Response(200, json={"data": [{"id": "m"}]})
-        server.recorder.requests.append(request)
-        body = json.loads(request.content)
-        in_flight[0] += 1
-        peak[0] = max(peak[0], in_flight[0])
-        await asyncio.sleep(0.05)
-        in_flight[0] -= 1
-        text = f"t={body.get('temperature')} <b>x</b>"
-        return httpx.Response(
-            200,
-            headers={"content-type": "text/event-stream"},
-            stream=Body([sse(text_chunks([text]))]),
-        )
-
+    slow = SlowServer(lambda body: f"t={body.get('temperature')} <b>x</b>")
     session = api.default_session()
     session._transport = httpx.MockTransport(slow)
     session.settings.base_url = "https://compare.test/v1"
@@ -55,10 +35,10 @@ def test_compare_reruns_the_last_request_per_value(ip: InteractiveShell, server:
         ip.run_cell_magic("chat", "-m m -t 0.2", "Tell me a story.")
     with capture_output() as cap:
         ip.run_line_magic("chat", "compare temperature=0,0.5,1,1.5,2 --concurrency 2")
-    sent = [json.loads(r.content) for r in server.recorder.requests][1:]
+    sent = slow.bodies[1:]
     assert sorted(b["temperature"] for b in sent) == [0.0, 0.5, 1.0, 1.5, 2.0]
     assert all(b["messages"][-1]["content"] == "Tell me a story." for b in sent)
-    assert peak[0] == 2  # bounded concurrency, and it was used
+    assert slow.peak == 2  # bounded concurrency, and it was used
     html = cap.outputs[-1].data["text/html"]
     assert html.index("temperature = 0.0") < html.index("temperature = 2.0")
     assert "t=1.5 &lt;b&gt;x&lt;/b&gt;" in html and tags(html).tags.count("b") == 5

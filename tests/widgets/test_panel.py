@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from nscale_jupyter._session import Session
-from tests.core.streams import Body, sse, text_chunks
+from tests.core.streams import Body, SlowServer, sse, text_chunks
 
 KEY = "sk-SENTINEL-panel-91c2"
 
@@ -282,23 +282,10 @@ def test_readout_says_what_is_sent(session: Session) -> None:
 
 
 def test_compare_tab_bounds_concurrency_and_compares_models(session: Session) -> None:
-    in_flight, peak, bodies = [0], [0], []
-
-    async def slow(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/models"):
-            return httpx.Response(200, json={"data": [{"id": "a"}, {"id": "b"}]})
-        body = json.loads(request.content)
-        bodies.append(body)
-        in_flight[0] += 1
-        peak[0] = max(peak[0], in_flight[0])
-        await asyncio.sleep(0.05)
-        in_flight[0] -= 1
-        text = f"{body['model']} t={body.get('temperature')} <i>x</i>"
-        return httpx.Response(
-            200,
-            headers={"content-type": "text/event-stream"},
-            stream=Body([sse(text_chunks([text]))]),
-        )
+    slow = SlowServer(
+        lambda body: f"{body['model']} t={body.get('temperature')} <i>x</i>", models=("a", "b")
+    )
+    bodies = slow.bodies
 
     session._transport = httpx.MockTransport(slow)
     session.settings.base_url = "https://compare-tab.test/v1"
@@ -310,7 +297,7 @@ def test_compare_tab_bounds_concurrency_and_compares_models(session: Session) ->
         panel.compare_spec.value = "temperature=0,0.5,1,1.5,2"
         panel.compare_button.click()
         await wait_for(lambda: "t=2.0" in panel.compare_view.value)
-        assert peak[0] == 2 and len(bodies) == 5
+        assert slow.peak == 2 and len(bodies) == 5
         assert "&lt;i&gt;x&lt;/i&gt;" in panel.compare_view.value
         bodies.clear()
         panel.compare_spec.value = "model=a,b"
