@@ -382,15 +382,21 @@ def test_max_tokens_capped_by_the_context_length(ip: InteractiveShell, server: S
     assert server.last["max_tokens"] == 100
 
 
-def test_registered_tools_run_in_a_loop(ip: InteractiveShell, server: Server) -> None:
+def define_tool(ip: InteractiveShell, source: str, name: str) -> None:
+    """Define a function in the notebook and ``%chat tool`` it into a fresh registry."""
     from nscale_jupyter._tools import ToolRegistry
+
+    api.default_session().tools = ToolRegistry()
+    ip.run_cell(source)
+    with capture_output():
+        ip.run_line_magic("chat", f"tool {name}")
+
+
+def test_registered_tools_run_in_a_loop(ip: InteractiveShell, server: Server) -> None:
     from tests.tools.test_loop import calls_stream
 
-    registry = ToolRegistry()
-    api.default_session().tools = registry
-    ip.run_cell("def get_weather(city: str) -> str:\n    return f'18 C in {city}'")
-    with capture_output():
-        ip.run_line_magic("chat", "tool get_weather")
+    source = "def get_weather(city: str) -> str:\n    return f'18 C in {city}'"
+    define_tool(ip, source, "get_weather")
     server.script(
         lambda r: stream_response(calls_stream(("t1", "get_weather", '{"city": "Paris"}'))),
         reply("It is 18 C."),
@@ -410,14 +416,9 @@ def test_registered_tools_run_in_a_loop(ip: InteractiveShell, server: Server) ->
 
 
 def test_no_run_tools_then_answer_by_hand(ip: InteractiveShell, server: Server) -> None:
-    from nscale_jupyter._tools import ToolRegistry
     from tests.tools.test_loop import calls_stream
 
-    registry = ToolRegistry()
-    api.default_session().tools = registry
-    ip.run_cell("def lookup(city: str) -> str:\n    return city")
-    with capture_output():
-        ip.run_line_magic("chat", "tool lookup")
+    define_tool(ip, "def lookup(city: str) -> str:\n    return city", "lookup")
     server.script(
         lambda r: stream_response(calls_stream(("t7", "lookup", '{"city": "Oslo"}'))),
         reply("Thanks!"),
