@@ -337,8 +337,13 @@ class Session:
         )
 
     def default_model(self) -> str:
-        """The server's only model; otherwise ask the user to choose."""
-        models = self.models()
+        """The server's only model; otherwise ask the user to choose.
+
+        Uses the model list already fetched for this base URL (``%chat models``
+        refreshes it), so a cell does not ask ``GET /models`` again each time.
+        """
+        cached = self._models.get(self.base_url)
+        models = [m.id for m in cached] if cached else self.models()
         if len(models) == 1:
             return models[0]
         listed = ", ".join(models[:8]) + (", ..." if len(models) > 8 else "")

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from nscale_jupyter import BadRequestError, ConfigError, StreamInterrupted, achat
+from nscale_jupyter import BadRequestError, ConfigError, Message, StreamInterrupted, achat
 from nscale_jupyter._events import ContentDelta, StreamDone
 from nscale_jupyter._session import Session
 from tests.servers.fault_server import FaultServer, Received, Reply, sse_events, text_reply
@@ -209,5 +209,23 @@ def test_achat_does_not_block_the_callers_loop_while_models_load() -> None:
             assert text == "<hi> echoed"
             assert ran_meanwhile  # the caller's loop ran while /models was pending
             assert [r.path for r in srv.requests].count("/v1/models") == 1
+        finally:
+            session.close()
+
+
+def test_the_model_list_is_fetched_once_per_base_url() -> None:
+    with FaultServer() as srv:
+        srv.respond = echo
+        session = session_for(srv)
+        try:
+            for prompt in ("one", "two"):  # no model given: the server's only one is used
+                assert session.run(session.build_request([Message.user(prompt)])).text == (
+                    f"<{prompt}> echoed"
+                )
+            asyncio.run(achat("three", session=session))
+            assert [r.path for r in srv.requests].count("/v1/models") == 1
+            assert [r.json["model"] for r in srv.requests if r.json] == ["fake"] * 3
+            session.models()  # asked for explicitly: fetched again
+            assert [r.path for r in srv.requests].count("/v1/models") == 2
         finally:
             session.close()
