@@ -264,8 +264,7 @@ class ChatMagics(Magics):
             self._card_status(cards, calls, "running")
             outcomes = self.session.loop.run(run_calls(calls, registry))
             for outcome in outcomes:
-                status = "done" if outcome.ok else "error"
-                self._card_status(cards, (outcome.call,), status, outcome.content)
+                self._card_status(cards, (outcome.call,), outcome.status, outcome.content)
             if not loop.add(outcomes):
                 print(
                     f"nscale: stopped after {loop.max_rounds} rounds of tool calls "

@@ -158,6 +158,11 @@ class ToolOutcome:
     value: Any = None
     elapsed: float = 0.0
 
+    @property
+    def status(self) -> str:
+        """How a tool card shows it: ``done`` or ``error``."""
+        return "done" if self.ok else "error"
+
     def to_message(self) -> Message:
         return Message.tool(self.call.id or "", self.content)
 

@@ -83,7 +83,7 @@ class ToolCardPart:
 
     def outcome(self, outcome: ToolOutcome) -> None:
         """Show what running a call gave (the loop's ``on_outcome``)."""
-        self.set_status(outcome.call.id, "done" if outcome.ok else "error", outcome.content)
+        self.set_status(outcome.call.id, outcome.status, outcome.content)
 
     def render(self) -> dict[str, str]:
         if not self._cards:
