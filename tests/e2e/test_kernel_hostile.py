@@ -15,6 +15,7 @@ from typing import Any
 import nbformat
 import pytest
 
+from tests.core import streams
 from tests.html import tags
 from tests.servers.fault_server import FaultServer, Received, Reply, sse_events
 
@@ -27,14 +28,8 @@ SCRIPT = "<script>alert(2)</script>"
 HOSTILE = f"{IMG} and {SCRIPT} & <b onclick=alert(3)>bold</b>"
 
 
-def chunk(delta: dict[str, Any], finish: str | None = None, **choice: Any) -> dict[str, Any]:
-    return {
-        "id": "h",
-        "object": "chat.completion.chunk",
-        "created": 1,
-        "model": "fake",
-        "choices": [{"index": 0, "delta": delta, "finish_reason": finish, **choice}],
-    }
+def chunk(delta: dict[str, Any], finish: str | None = None, **fields: Any) -> dict[str, Any]:
+    return streams.chunk(streams.choice(finish_reason=finish, **fields, **delta), model="fake")
 
 
 def token(text: str) -> dict[str, Any]:

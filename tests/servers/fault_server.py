@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.core.streams import choice, chunk, role
+
 __all__ = ["FaultServer", "Received", "Reply", "sse_events", "text_reply"]
 
 
@@ -45,31 +47,13 @@ def sse_events(chunks: list[dict[str, Any]], done: bool = True) -> list[bytes]:
 
 
 def text_reply(pieces: list[str], model: str = "fake", interval: float = 0.0) -> Reply:
-    def c(**delta: Any) -> dict[str, Any]:
-        finish = delta.pop("finish", None)
-        return {
-            "id": "chatcmpl-f",
-            "object": "chat.completion.chunk",
-            "created": 1,
-            "model": model,
-            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
-        }
-
-    chunks = [c(role="assistant", content="")] + [c(content=p) for p in pieces]
-    chunks.append(c(content="", finish="stop"))
-    usage = {
-        "id": "chatcmpl-f",
-        "object": "chat.completion.chunk",
-        "created": 1,
-        "model": model,
-        "choices": [],
-        "usage": {
-            "prompt_tokens": 5,
-            "completion_tokens": len(pieces),
-            "total_tokens": 5 + len(pieces),
-        },
-    }
-    return Reply(events=sse_events([*chunks, usage]), interval=interval)
+    chunks = [chunk(role(), model=model)]
+    chunks += [chunk(choice(content=p), model=model) for p in pieces]
+    chunks.append(chunk(choice(content="", finish_reason="stop"), model=model))
+    n = len(pieces)
+    usage = {"prompt_tokens": 5, "completion_tokens": n, "total_tokens": 5 + n}
+    chunks.append(chunk(usage=usage, model=model))
+    return Reply(events=sse_events(chunks), interval=interval)
 
 
 class FaultServer:

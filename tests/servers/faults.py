@@ -9,20 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.core import streams
+
 from .fault_server import Reply, sse_events, text_reply
 
 __all__ = ["FAULTS", "HELLO_TEXT", "Fault", "chunk"]
 
 
 def chunk(content: str | None = None, finish: str | None = None) -> dict[str, Any]:
+    """One chunk of model "fake": some content, or a finish reason."""
     delta = {"content": content} if content is not None else {}
-    return {
-        "id": "c",
-        "object": "chat.completion.chunk",
-        "created": 1,
-        "model": "fake",
-        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-    }
+    return streams.chunk(streams.choice(finish_reason=finish, **delta), model="fake")
 
 
 HELLO = [chunk("Hel"), chunk("lo "), chunk("wörld 😀"), chunk("", "stop")]
