@@ -1,4 +1,8 @@
-"""``chat()`` and ``achat()``: the Python API, for scripts, tests and other tools."""
+"""``chat()`` and ``achat()``: the Python API, for scripts, tests and other tools.
+
+Both run one turn of the turn engine, exactly as ``%%chat`` does: the same
+options, system prompt, tool loop and recording.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,16 @@ from typing import Any
 
 from ._options import OptionError, option
 from ._session import Session
-from ._types import ChatRequest, ChatResult, Message
+from ._turn import TurnOutcome, TurnSpec
+from ._types import ChatResult, Message
 
 __all__ = ["achat", "chat", "default_session"]
 
 _default: Session | None = None
+#: Keyword arguments that are not request options.
+_TURN_KEYS = ("stream", "include_usage", "max_tool_rounds", "run_tools")
+
+Prompt = str | Message | Sequence[Message | Mapping[str, Any]]
 
 
 def default_session() -> Session:
@@ -27,66 +36,75 @@ def set_default_session(session: Session | None) -> None:
     _default = session
 
 
-def _prepare(
-    prompt: str | Message | Sequence[Message | Mapping[str, Any]],
-    thread: str | None,
-    options: dict[str, Any],
-    session: Session | None,
-) -> tuple[Session, list[Message], list[Message], ChatRequest]:
-    session = session or default_session()
-    overrides: dict[str, Any] = {}
-    extra = dict(options.pop("extra", None) or {})
-    for name, value in options.items():
-        if name in ("stream", "include_usage"):
-            overrides[name] = value
-            continue
-        opt = option(name)
-        overrides[opt.name] = opt.validate(value)
-    overrides["extra"] = extra
+def _messages(prompt: Prompt) -> tuple[Message, ...]:
     if isinstance(prompt, str):
-        turn = [Message.user(prompt)]
-    elif isinstance(prompt, Message):
-        turn = [prompt]
-    else:
-        turn = [m if isinstance(m, Message) else Message.from_json(m) for m in prompt]
-    if not turn:
+        return (Message.user(prompt),)
+    if isinstance(prompt, Message):
+        return (prompt,)
+    if not isinstance(prompt, Sequence):
+        raise OptionError(f"chat(): expected text or messages, got {type(prompt).__name__}")
+    out = []
+    for m in prompt:
+        if isinstance(m, Message):
+            out.append(m)
+        elif isinstance(m, Mapping) and isinstance(m.get("role"), str):
+            out.append(Message.from_json(m))
+        else:
+            raise OptionError(f"chat(): a message needs a 'role', got {m!r:.80}")
+    if not out:
         raise OptionError("chat(): nothing to send")
-    history = session.thread(thread).history() if thread is not None else []
-    request = session.build_request([*history, *turn], overrides)
-    return session, turn, history, request
+    return tuple(out)
+
+
+def _spec(prompt: Prompt, thread: str | None, tools: Any, options: dict[str, Any]) -> TurnSpec:
+    turn = {k: options.pop(k) for k in _TURN_KEYS if k in options}
+    extra = dict(options.pop("extra", None) or {})
+    checked = {}
+    for name, value in options.items():
+        opt = option(name)
+        checked[opt.name] = opt.validate(value)
+    return TurnSpec(_messages(prompt), thread, checked, tools=tools, extra=extra, **turn)
+
+
+def _result(outcome: TurnOutcome) -> ChatResult:
+    if outcome.error is not None:
+        raise outcome.error
+    assert outcome.result is not None
+    return outcome.result
 
 
 def chat(
-    prompt: str | Message | Sequence[Message | Mapping[str, Any]],
+    prompt: Prompt,
     *,
     thread: str | None = None,
+    tools: Any = None,
     session: Session | None = None,
     **options: Any,
 ) -> ChatResult:
-    """Send a prompt (or messages) and return the result.
+    """Send a prompt (or messages) and return the reply.
 
     ``options`` are the request options of the option table
-    (``temperature=0``, ``max_tokens=50``, ``extra={"top_k": 5}``...).
-    With ``thread=NAME`` the turn continues and extends that thread.
+    (``temperature=0``, ``max_tokens=50``, ``extra={"top_k": 5}``...), plus
+    ``stream``, ``max_tool_rounds`` and ``run_tools``. ``tools`` offers tools:
+    registered names, OpenAI-style dicts or Python functions (run when the
+    model calls them). With ``thread=NAME`` the turn continues and extends
+    that thread.
     """
-    session, turn, _, request = _prepare(prompt, thread, options, session)
-    result = session.run(request)
-    if thread is not None:
-        session.thread(thread).record([*turn, result.choice.to_message()])
-    return result
+    session = session or default_session()
+    return _result(session.turn(_spec(prompt, thread, tools, options)).wait())
 
 
 async def achat(
-    prompt: str | Message | Sequence[Message | Mapping[str, Any]],
+    prompt: Prompt,
     *,
     thread: str | None = None,
+    tools: Any = None,
     session: Session | None = None,
     **options: Any,
 ) -> ChatResult:
-    """The awaitable ``chat()``: ``result = await achat("hi")`` in a notebook cell."""
-    await (session or default_session()).aload_models()  # so preparing does not block
-    session, turn, _, request = _prepare(prompt, thread, options, session)
-    result = await session.arun(request)
-    if thread is not None:
-        session.thread(thread).record([*turn, result.choice.to_message()])
-    return result
+    """The awaitable ``chat()``: ``result = await achat("hi")`` in a notebook cell.
+
+    The whole turn runs on the session's loop; the caller's loop hears once.
+    """
+    session = session or default_session()
+    return _result(await session.turn(_spec(prompt, thread, tools, options)).run())

@@ -158,31 +158,10 @@ class AsyncClient:
         self, request: ChatRequest, *, on_retry: RetryCallback | None = None
     ) -> ChatResult:
         """Send one request and return its result (streamed when ``request.stream``)."""
-        if request.stream:
-            async with self.stream(request, on_retry=on_retry) as stream:
-                async for _ in stream:
-                    pass
-            return stream.result
-        start = time.perf_counter()
-        response = await self._send(
-            "POST", "/chat/completions", request.to_json(), stream=False, on_retry=on_retry
-        )
-        try:
-            data = json.loads(response.content)
-        except (ValueError, RecursionError) as exc:
-            raise StreamError(f"the server sent a response that is not JSON: {exc}") from None
-        if isinstance(data, dict) and data.get("error"):
-            type_, message, _, code = parse_error_body(data)
-            raise InStreamError(message, None, type=type_, code=code)
-        acc = StreamAccumulator()
-        acc.feed_response(data)
-        elapsed = time.perf_counter() - start
-        return acc.result(
-            request=request,
-            timing=Timing(elapsed, elapsed),
-            raw=data,
-            prompt_logprobs=data.get("prompt_logprobs"),
-        )
+        async with self.events(request, on_retry=on_retry) as stream:
+            async for _ in stream:
+                pass
+        return stream.result
 
     def stream(self, request: ChatRequest, *, on_retry: RetryCallback | None = None) -> ChatStream:
         """Stream one request: ``async with client.stream(req) as s: async for event in s``.
@@ -190,7 +169,16 @@ class AsyncClient:
         The last event is :class:`StreamDone` with the result; ``s.result``
         holds it too, and ``s.partial()`` gives what arrived so far.
         """
-        return ChatStream(self, request.replace(stream=True), on_retry or self.on_retry)
+        return self.events(request.replace(stream=True), on_retry=on_retry)
+
+    def events(self, request: ChatRequest, *, on_retry: RetryCallback | None = None) -> ChatStream:
+        """The request's events, streamed or not (as ``request.stream`` says).
+
+        A whole (non-streamed) response goes through the same accumulator and
+        comes out as the same events a stream gives, so every consumer sees
+        one shape whichever way the reply travelled.
+        """
+        return ChatStream(self, request, on_retry or self.on_retry)
 
     # -- transport -----------------------------------------------------------
     async def _send(
@@ -303,6 +291,10 @@ class ChatStream:
 
     async def _events(self) -> AsyncIterator[StreamEvent]:
         self._start = time.perf_counter()
+        if not self.request.stream:
+            for event in await self._whole():
+                yield event
+            return
         self._response = response = await self._client._send(
             "POST",
             "/chat/completions",
@@ -337,6 +329,34 @@ class ChatStream:
         timing = self._timing()
         self._result = acc.result(truncated=not done, request=self.request, timing=timing)
         yield StreamDone(self._result)
+
+    async def _whole(self) -> list[StreamEvent]:
+        """A non-streamed response, as the events a stream of it would give."""
+        response = await self._client._send(
+            "POST",
+            "/chat/completions",
+            self.request.to_json(),
+            stream=False,
+            on_retry=self._on_retry,
+        )
+        try:
+            data = json.loads(response.content)
+        except (ValueError, RecursionError) as exc:
+            raise StreamError(f"the server sent a response that is not JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise StreamError(f"the server sent an unexpected response: {response.content[:80]!r}")
+        if data.get("error"):
+            type_, message, _, code = parse_error_body(data)
+            raise InStreamError(message, None, type=type_, code=code)
+        events = self._acc.feed_response(data)
+        elapsed = time.perf_counter() - self._start
+        self._result = self._acc.result(
+            request=self.request,
+            timing=Timing(None, elapsed),  # nothing streamed: no time to a first token
+            raw=data,
+            prompt_logprobs=data.get("prompt_logprobs"),
+        )
+        return [*events, StreamDone(self._result)]
 
     def _handle(self, acc: StreamAccumulator, data: bytes, event: str | None) -> list[StreamEvent]:
         if data[:6] == b"[DONE]":

@@ -1,4 +1,4 @@
-"""Run one request once per value of a field, concurrently with a bound (session layer)."""
+"""Compare: one request once per value of a field, as turns of the turn engine (session layer)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ._exceptions import NscaleError
-from ._options import OPTIONS, OptionError, option
+from ._options import EXTRAS, OptionError, option
 from ._types import ChatRequest, ChatResult
 
-if TYPE_CHECKING:  # httpx loads with the first request
-    from ._client import AsyncClient
+if TYPE_CHECKING:
     from ._session import Session
+    from ._turn import TurnSpec
 
-__all__ = ["Comparison", "parse_values", "run_compare", "run_compare_in", "with_value"]
-
-_EXTRAS = frozenset(o.name for o in OPTIONS if o.extra)
+__all__ = ["Comparison", "parse_values", "run_compare", "with_value"]
 
 
 @dataclass(frozen=True)
@@ -44,7 +41,7 @@ def parse_values(spec: str) -> tuple[str, list[Any]]:
 
 def with_value(request: ChatRequest, name: str, value: Any) -> ChatRequest:
     """The request with one field set (vLLM extras go into ``extra``)."""
-    if name in _EXTRAS:
+    if name in EXTRAS:
         return request.replace(extra={**request.extra, name: value})
     if name == "top_logprobs" and value:
         return request.replace(top_logprobs=value, logprobs=True)
@@ -52,35 +49,28 @@ def with_value(request: ChatRequest, name: str, value: Any) -> ChatRequest:
 
 
 async def run_compare(
-    client: AsyncClient,
-    request: ChatRequest,
+    session: Session,
+    base: ChatRequest | TurnSpec,
     name: str,
     values: Sequence[Any],
     *,
     concurrency: int = 4,
 ) -> list[Comparison]:
-    """Send one request per value, at most ``concurrency`` at a time, in value order."""
+    """One turn per value (nothing recorded, tools shown not run), at most
+    ``concurrency`` at a time, in value order. Runs on the session loop."""
+    from ._turn import Turn, TurnSpec
+
+    spec = TurnSpec(record=False, run_tools=False)
+    request = await session.turn(base).first_request() if isinstance(base, TurnSpec) else base
     gate = asyncio.Semaphore(max(1, concurrency))
 
     async def one(value: Any) -> Comparison:
         async with gate:
-            try:
-                result = await client.chat(with_value(request, name, value))
-            except NscaleError as exc:
-                return Comparison(name, value, getattr(exc, "partial", None), str(exc))
-            return Comparison(name, value, result)
+            turn = Turn(session, spec, request=with_value(request, name, value))
+            await turn.drive(lambda _: None)
+            outcome = turn.outcome
+            assert outcome is not None
+            error = str(outcome.error) if outcome.error is not None else None
+            return Comparison(name, value, outcome.result, error)
 
     return list(await asyncio.gather(*(one(v) for v in values)))
-
-
-async def run_compare_in(
-    session: Session,
-    request: ChatRequest,
-    name: str,
-    values: Sequence[Any],
-    *,
-    concurrency: int = 4,
-) -> list[Comparison]:
-    """:func:`run_compare` with the session's client (run it on the session loop)."""
-    client = await session._aclient()
-    return await run_compare(client, request, name, values, concurrency=concurrency)

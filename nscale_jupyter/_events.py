@@ -16,6 +16,7 @@ __all__ = [
     "StreamEvent",
     "ToolCallDelta",
     "UsageUpdate",
+    "result_events",
 ]
 
 
@@ -86,3 +87,24 @@ StreamEvent = (
     | ChoiceFinished
     | StreamDone
 )
+
+
+def result_events(result: ChatResult) -> list[StreamEvent]:
+    """The events a finished result would stream, in order: how a stored or
+    whole reply is rendered by the same code as a live stream."""
+    events: list[StreamEvent] = []
+    for c in result.choices:
+        if c.reasoning:
+            events.append(ReasoningDelta(c.index, c.reasoning))
+        if c.content:
+            events.append(ContentDelta(c.index, c.content))
+        for call in c.tool_calls:
+            events.append(ToolCallDelta(c.index, call.index, call.id, call.name, call.arguments))
+        if c.logprobs:
+            events.append(LogprobsDelta(c.index, c.logprobs))
+        if c.finish_reason is not None:
+            events.append(ChoiceFinished(c.index, c.finish_reason, c.stop_reason))
+    if result.usage is not None:
+        events.append(UsageUpdate(result.usage))
+    events.append(StreamDone(result))
+    return events

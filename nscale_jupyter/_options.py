@@ -14,7 +14,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["OPTIONS", "Option", "OptionError", "option", "options_markdown", "parse_option"]
+__all__ = [
+    "EXTRAS",
+    "KNOWN_EXTRAS",
+    "OPTIONS",
+    "Option",
+    "OptionError",
+    "check_combination",
+    "option",
+    "options_markdown",
+    "parse_option",
+]
 
 Kind = Literal["str", "int", "float", "bool", "strs", "json", "choice"]
 
@@ -40,6 +50,12 @@ class Option:
     panel: bool = False
     #: Sent as a top-level vLLM extra rather than a documented field.
     extra: bool = False
+    #: Panel hints: where its value widget starts (the API's own default, so
+    #: ticking "set" alone changes nothing), a slider's end for a range open
+    #: above, and the choices of a free-text option's dropdown.
+    start: Any = None
+    slider_max: float | None = None
+    suggestions: tuple[str, ...] = ()
 
     @property
     def flag(self) -> str:
@@ -204,6 +220,7 @@ OPTIONS: tuple[Option, ...] = (
         minimum=0,
         maximum=2,
         panel=True,
+        start=1.0,
     ),
     Option(
         "top_p",
@@ -213,6 +230,7 @@ OPTIONS: tuple[Option, ...] = (
         maximum=1,
         exclusive_minimum=True,
         panel=True,
+        start=1.0,
     ),
     Option(
         "max_tokens",
@@ -222,6 +240,7 @@ OPTIONS: tuple[Option, ...] = (
         minimum=1,
         default=1024,
         panel=True,
+        slider_max=4096,
     ),
     Option(
         "max_completion_tokens",
@@ -230,7 +249,15 @@ OPTIONS: tuple[Option, ...] = (
         minimum=1,
     ),
     Option(
-        "n", "int", "How many choices to generate.", short="-n", minimum=1, maximum=16, panel=True
+        "n",
+        "int",
+        "How many choices to generate.",
+        short="-n",
+        minimum=1,
+        maximum=16,
+        panel=True,
+        start=1,
+        slider_max=16,
     ),
     Option(
         "frequency_penalty",
@@ -239,6 +266,7 @@ OPTIONS: tuple[Option, ...] = (
         minimum=-2,
         maximum=2,
         panel=True,
+        start=0.0,
     ),
     Option(
         "presence_penalty",
@@ -247,6 +275,7 @@ OPTIONS: tuple[Option, ...] = (
         minimum=-2,
         maximum=2,
         panel=True,
+        start=0.0,
     ),
     Option(
         "seed",
@@ -255,6 +284,7 @@ OPTIONS: tuple[Option, ...] = (
         minimum=-(2**63),
         maximum=2**63 - 1,
         panel=True,
+        start=0,
     ),
     Option("stop", "strs", "Stop at this string (repeatable); it is not included.", panel=True),
     Option("logprobs", "bool", "Return the log-probability of each token.", panel=True),
@@ -265,6 +295,8 @@ OPTIONS: tuple[Option, ...] = (
         minimum=0,
         maximum=20,
         panel=True,
+        start=1,
+        slider_max=20,
     ),
     Option("logit_bias", "json", "Token id -> bias in [-100, 100], as JSON or a variable."),
     Option(
@@ -272,6 +304,7 @@ OPTIONS: tuple[Option, ...] = (
         "json",
         "text, json_object, or a JSON schema (JSON or a variable).",
         panel=True,
+        suggestions=("text", "json_object"),
     ),
     Option(
         "tools",
@@ -279,7 +312,13 @@ OPTIONS: tuple[Option, ...] = (
         "Tools to offer: registered names (comma-separated) or a "
         "variable holding OpenAI-style tool dicts.",
     ),
-    Option("tool_choice", "str", "auto, none, required, or a tool name.", panel=True),
+    Option(
+        "tool_choice",
+        "str",
+        "auto, none, required, or a tool name.",
+        panel=True,
+        suggestions=("auto", "none", "required"),
+    ),
     Option("parallel_tool_calls", "bool", "Allow several tool calls in one turn."),
     Option(
         "reasoning_effort",
@@ -321,10 +360,12 @@ OPTIONS: tuple[Option, ...] = (
 )
 
 _BY_NAME = {o.name: o for o in OPTIONS}
+#: The options sent as top-level vLLM extras (``ChatRequest.extra``).
+EXTRAS = frozenset(o.name for o in OPTIONS if o.extra)
 #: vLLM extras the client knows; other ``--extra`` keys are refused (vLLM ignores
 #: misspelled keys silently) unless forced with ``--extra !key=value``.
 KNOWN_EXTRAS = frozenset(
-    {o.name for o in OPTIONS if o.extra}
+    EXTRAS
     | {
         "min_tokens",
         "stop_token_ids",
@@ -360,7 +401,7 @@ def parse_option(name: str, text: str) -> tuple[str, Any]:
     """Parse ``name=text`` as written in ``%chat set``; return (api name, value)."""
     opt = option(name)
     if text.strip().lower() in ("none", "null", "unset", ""):
-        return opt.name, None
+        return opt.name, opt.default  # back to the table's default (None: not sent)
     if opt.name == "tools":
         return opt.name, tuple(t.strip() for t in text.split(",") if t.strip())
     return opt.name, opt.parse(text)

@@ -9,52 +9,46 @@ widget callbacks and scripts, whichever thread or loop they run on.
 from __future__ import annotations
 
 import asyncio
-import collections
-import concurrent.futures
 import contextlib
-import queue
-import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ._config import DEFAULT_BASE_URL, Secret, resolve_api_key, resolve_base_url
-from ._events import StreamDone, StreamEvent
-from ._exceptions import ConfigError, NscaleError
-from ._options import OPTIONS, check_combination, option
-from ._retry import RetryNotice
+from ._exceptions import APIError, ConfigError, NscaleError
+from ._options import EXTRAS, check_combination, option
 from ._settings import ChatSettings
-from ._types import ChatRequest, ChatResult, Message, Model
+from ._types import ChatRequest, Message, Model, ToolCall
 
 if TYPE_CHECKING:  # httpx loads with the first request, not with %load_ext
     import httpx
 
-    from ._client import AsyncClient, ChatStream
+    from ._client import AsyncClient
+    from ._compare import Comparison
     from ._sync import LoopThread
+    from ._tools import ToolRegistry
+    from ._turn import Turn, TurnOutcome, TurnSpec
 
 __all__ = ["Session", "Thread"]
 
-#: What an event iterator yields: stream events, and notices of retries.
-Item = StreamEvent | RetryNotice
-_EXTRAS = frozenset(o.name for o in OPTIONS if o.extra)
-#: Request fields that are not options of the table but settings.
-_NOT_FIELDS = frozenset({"tools"})
-#: Override keys that are not options of the table.
-_NOT_OPTIONS = frozenset({"extra", "stream", "include_usage"})
+#: Seconds to wait for ``GET /models`` before a turn goes on without it.
+MODELS_TIMEOUT = 5.0
+_MAX_TOKENS = option("max_tokens").default
 
 
 @dataclass
 class Thread:
-    """One conversation: a system prompt and the messages so far."""
+    """One conversation: its messages, its own system prompt, calls awaiting answers.
+
+    ``system`` None means the settings' system prompt; "" means none at all.
+    """
 
     name: str
     system: str | None = None
     messages: list[Message] = field(default_factory=list)
-
-    def history(self) -> list[Message]:
-        """The messages to send before a new user turn (system first)."""
-        head = [Message.system(self.system)] if self.system else []
-        return head + self.messages
+    #: Tool calls left for a person (``%chat tool-result``), and the request to go on with.
+    pending: tuple[ToolCall, ...] = ()
+    resume: ChatRequest | None = None
 
     def record(self, added: Sequence[Message]) -> None:
         """Append the messages of one finished (or cut-off) turn."""
@@ -62,148 +56,7 @@ class Thread:
 
     def clear(self) -> None:
         self.messages.clear()
-
-
-class _End:
-    """Marks the end of a bridged event stream."""
-
-
-@dataclass(frozen=True)
-class _Failure:
-    error: BaseException
-
-
-def _is_end(item: object) -> bool:
-    """True at the end of the bridged stream; re-raises the request's error."""
-    if isinstance(item, _End):
-        return True
-    if isinstance(item, _Failure):
-        if isinstance(item.error, asyncio.CancelledError):
-            return True
-        raise item.error
-    return False
-
-
-class EventPump:
-    """Events of one request, delivered on the caller's thread.
-
-    Iterate it; ``partial()`` gives what arrived so far (after an interrupt
-    or an error). An interrupt (KeyboardInterrupt) in the iterating thread
-    cancels the request on the session loop, which closes the connection.
-    """
-
-    def __init__(self, session: Session, request: ChatRequest) -> None:
-        self._session = session
-        self.request = request
-        self._stream: ChatStream | None = None
-        self._result: ChatResult | None = None
-        self._future: concurrent.futures.Future[Any] | None = None
-        self._finished = threading.Event()  # set once the request's task has ended
-        #: Called on the iterating thread when no event came for a moment (a stall):
-        #: lets a display show what it has been holding back.
-        self.on_idle: Callable[[], None] | None = None
-
-    def cancel(self, timeout: float = 2.0) -> None:
-        """Cancel the request (closing its connection) and wait until it has ended."""
-        if self._future is not None and not self._future.done():
-            self._future.cancel()
-        if self._future is not None:
-            self._finished.wait(timeout)
-
-    def partial(self) -> ChatResult | None:
-        if self._result is not None:
-            return self._result
-        return self._stream.partial() if self._stream is not None else None
-
-    async def _pump(self, put: Callable[[object], None]) -> None:
-        try:
-            client = await self._session._aclient()
-            if not self.request.stream:
-                self._result = await client.chat(self.request, on_retry=put)
-                put(StreamDone(self._result))
-                return
-            async with client.stream(self.request, on_retry=put) as stream:
-                self._stream = stream
-                async for event in stream:
-                    if isinstance(event, StreamDone):
-                        self._result = event.result
-                    put(event)
-        except BaseException as exc:
-            put(_Failure(exc))
-            if not isinstance(exc, Exception):
-                raise
-        finally:
-            put(_End())
-            self._finished.set()
-
-    def __iter__(self) -> Iterator[Item]:
-        inbox: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self._future = self._session.loop.submit(self._pump(inbox.put))
-        try:
-            while True:
-                try:
-                    item = inbox.get(timeout=0.05)  # short waits keep Ctrl-C responsive
-                except queue.Empty:
-                    if self.on_idle is not None:
-                        self.on_idle()
-                    continue
-                if _is_end(item):
-                    return
-                yield item  # type: ignore[misc]
-        finally:
-            self.cancel()
-
-    async def __aiter__(self) -> AsyncIterator[Item]:
-        """The same events, on the running loop of the caller (e.g. the kernel's).
-
-        Events are handed over in batches: the session loop wakes the caller's
-        loop once per batch, not once per event, so many concurrent streams
-        do not flood both loops with cross-thread wake-ups.
-        """
-        loop = asyncio.get_running_loop()
-        batch: collections.deque[object] = collections.deque()
-        ready = asyncio.Event()
-        woken = threading.Event()  # set while a wake-up is on its way
-
-        def wake() -> None:
-            woken.clear()
-            ready.set()
-
-        def put(item: object) -> None:
-            batch.append(item)
-            if not woken.is_set():
-                woken.set()
-                loop.call_soon_threadsafe(wake)
-
-        self._future = self._session.loop.submit(self._pump(put))
-        try:
-            while True:
-                await ready.wait()
-                ready.clear()
-                while batch:
-                    item = batch.popleft()
-                    if _is_end(item):
-                        return
-                    yield item  # type: ignore[misc]
-        finally:
-            if not self._future.done():
-                self._future.cancel()
-            await loop.run_in_executor(None, self._finished.wait, 2.0)
-
-    async def result(self) -> ChatResult:
-        """Run the request to its end on the session loop; one hop back to the caller."""
-
-        async def collect() -> ChatResult:
-            ended: list[object] = []
-            await self._pump(ended.append)
-            for item in ended:
-                _is_end(item)  # re-raises the request's error
-            if self._result is None:  # pragma: no cover - the pump either finishes or fails
-                raise RuntimeError("the request ended without a result")
-            return self._result
-
-        future = self._future = self._session.loop.submit(collect())
-        return await asyncio.wrap_future(future)
+        self.pending, self.resume = (), None
 
 
 class Session:
@@ -225,8 +78,10 @@ class Session:
         self._client: AsyncClient | None = None
         self._client_config: tuple[object, ...] | None = None
         self._models: dict[str, list[Model]] = {}  # base URL -> models, for context lengths
-        self.tools: Any = None  # a tool registry, when the tools module is loaded
-        self.last_prompt: list[Message] | None = None
+        self._models_error: dict[str, NscaleError] = {}  # base URL -> why listing failed
+        self.tools: ToolRegistry | None = None  # None: the registry @tool adds to
+        #: The first request of the last recorded turn (what ``%chat compare`` reruns).
+        self.last_request: ChatRequest | None = None
 
     def __repr__(self) -> str:
         key = "set" if self._key is not None else "none"
@@ -257,7 +112,7 @@ class Session:
             self._loop = LoopThread()
         return self._loop
 
-    async def _aclient(self) -> AsyncClient:
+    async def aclient(self) -> AsyncClient:
         """The client for the current base URL and key (made on the session loop)."""
         s = self.settings
         config = (self.base_url, self._key, s.timeout, s.allow_insecure_http)
@@ -294,58 +149,161 @@ class Session:
         """The named thread (created on first use), or the current one."""
         name = name or self.current
         if name not in self.threads:
-            self.threads[name] = Thread(name, self.settings.system)
+            self.threads[name] = Thread(name)
         return self.threads[name]
 
     def new_thread(self, name: str | None = None) -> Thread:
-        """Start the current (or named) thread afresh."""
-        name = name or self.current
-        self.threads[name] = Thread(name, self.settings.system)
-        return self.threads[name]
+        """Start the current (or named) thread afresh; its own system prompt stays."""
+        thread = self.thread(name)
+        thread.clear()
+        return thread
 
-    # -- requests ---------------------------------------------------------------------
-    def build_request(
-        self, messages: Sequence[Message], overrides: Mapping[str, Any] | None = None
-    ) -> ChatRequest:
-        """A request from settings, with inline ``overrides`` winning (None = not given)."""
-        values = self.settings.request_options()
-        for name, value in (overrides or {}).items():
-            if value is not None and name not in _NOT_OPTIONS:
-                values[option(name).name] = value
-        check_combination(values)
-        stream = overrides.get("stream") if overrides else None
-        include_usage = overrides.get("include_usage") if overrides else None
-        fields: dict[str, Any] = {}
-        extra: dict[str, Any] = dict((overrides or {}).get("extra") or {})
-        for name, value in values.items():
-            if name in _EXTRAS:
-                extra.setdefault(name, value)
-            elif name not in _NOT_FIELDS:
-                fields[name] = value
-        if fields.get("model") is None:
-            fields["model"] = self.default_model()
-        limit = self._context_length(fields["model"])
-        for name in ("max_tokens", "max_completion_tokens"):
-            if limit is not None and fields.get(name) is not None and fields[name] > limit:
-                fields[name] = limit  # the server refuses more than its context
-        return ChatRequest(
-            messages=tuple(messages),
-            stream=self.settings.stream if stream is None else stream,
-            include_usage=self.settings.include_usage if include_usage is None else include_usage,
-            extra=extra,
-            **fields,
+    def system_prompt(self, thread: Thread | None) -> str | None:
+        """The system prompt a turn in ``thread`` sends (the thread's own, else the settings')."""
+        own = thread.system if thread is not None else None
+        text = own if own is not None else self.settings.system
+        return text or None
+
+    def system_messages(self, thread: Thread | None) -> tuple[Message, ...]:
+        text = self.system_prompt(thread)
+        return (Message.system(text),) if text else ()
+
+    def history(self, thread: Thread) -> list[Message]:
+        """What the next turn in ``thread`` sends before its prompt (system first)."""
+        return [*self.system_messages(thread), *thread.messages]
+
+    def record(self, thread: Thread, outcome: TurnOutcome) -> None:
+        """Put a turn's messages into its thread, and its calls awaiting a person."""
+        thread.record(outcome.added)
+        thread.pending = outcome.pending
+        thread.resume = outcome.rounds[-1].request if outcome.pending else None
+
+    def keep(self, outcome: TurnOutcome) -> None:
+        """Record a turn that was run without recording (the panel's "keep").
+
+        A rerun of the thread's last prompt replaces that turn; otherwise the
+        turn is added at the end.
+        """
+        thread = self.thread(outcome.thread)
+        n = len(outcome.base)
+        if tuple(thread.messages[:n]) == outcome.base:
+            del thread.messages[n:]
+        self.record(thread, outcome)
+        if outcome.rounds:
+            self.last_request = outcome.rounds[0].request
+
+    def answer_tool(self, call_id: str, content: str) -> Thread:
+        """A person's answer to a pending call, recorded in the thread the call came from.
+
+        Returns that thread: once its ``pending`` is empty, a turn with no
+        prompt in it lets the model go on. KeyError for an unknown id.
+        """
+        for thread in self.threads.values():
+            if any(c.id == call_id for c in thread.pending):
+                thread.record([Message.tool(call_id, content)])
+                thread.pending = tuple(c for c in thread.pending if c.id != call_id)
+                return thread
+        waiting = [str(c.id) for t in self.threads.values() for c in t.pending]
+        raise KeyError(
+            f"no tool call {call_id!r} is waiting for an answer; "
+            f"waiting: {', '.join(waiting) or 'none'}"
         )
 
-    def default_model(self) -> str:
-        """The server's only model; otherwise ask the user to choose.
+    # -- turns ------------------------------------------------------------------------
+    def tool_registry(self) -> ToolRegistry:
+        from ._tools import default_registry
 
-        Uses the model list already fetched for this base URL (``%chat models``
-        refreshes it), so a cell does not ask ``GET /models`` again each time.
+        return self.tools if self.tools is not None else default_registry()
+
+    def turn(self, spec: TurnSpec) -> Turn:
+        """A turn, checked now (bad options and tools raise before anything is sent).
+
+        Iterate it for its events, or ``wait()`` / ``await run()`` for its outcome.
         """
-        cached = self._models.get(self.base_url)
-        models = [m.id for m in cached] if cached else self.models()
+        from ._tools import tool_schemas
+        from ._turn import Turn
+
+        self.options_for(spec)
+        names = self.settings.tools
+        wanted = spec.tools if spec.tools is not None else (list(names) if names else None)
+        return Turn(self, spec, tool_schemas(wanted, self.tool_registry()))
+
+    def options_for(self, spec: TurnSpec) -> dict[str, Any]:
+        """The request options of a turn: inline > settings (%chat set, %config) > defaults."""
+        values = self.settings.request_options()
+        for name, value in spec.options.items():
+            if value is not None:
+                values[option(name).name] = value
+        check_combination(values)
+        if values.get("max_tokens") is None and values.get("max_completion_tokens") is None:
+            values["max_tokens"] = _MAX_TOKENS  # always sent: else the whole context is allowed
+        return values
+
+    def build_request(
+        self,
+        messages: Sequence[Message],
+        spec: TurnSpec,
+        tools: Sequence[Mapping[str, Any]] = (),
+    ) -> ChatRequest:
+        """A turn's first request. No I/O: models come from the list fetched ahead."""
+        values = self.options_for(spec)
+        values.pop("tools", None)  # names: the turn resolved them to ``tools``
+        extra = {k: values.pop(k) for k in list(values) if k in EXTRAS}
+        extra.update(spec.extra)
+        if values.get("model") is None:
+            values["model"] = self.default_model()
+        limit = self._context_length(values["model"])
+        for name in ("max_tokens", "max_completion_tokens"):
+            if limit is not None and values.get(name) is not None and values[name] > limit:
+                values[name] = limit  # the server refuses more than its context
+        settings = self.settings
+        return ChatRequest(
+            messages=tuple(messages),
+            stream=settings.stream if spec.stream is None else spec.stream,
+            include_usage=settings.include_usage
+            if spec.include_usage is None
+            else spec.include_usage,
+            extra=extra,
+            tools=tuple(tools) or None,
+            **values,
+        )
+
+    def compare(
+        self,
+        base: ChatRequest | TurnSpec,
+        name: str,
+        values: Sequence[Any],
+        *,
+        concurrency: int = 4,
+    ) -> list[Comparison]:
+        """One turn per value of a field, at most ``concurrency`` at a time, in value order."""
+        from ._compare import run_compare
+
+        return self.loop.run(run_compare(self, base, name, values, concurrency=concurrency))
+
+    async def acompare(
+        self,
+        base: ChatRequest | TurnSpec,
+        name: str,
+        values: Sequence[Any],
+        *,
+        concurrency: int = 4,
+    ) -> list[Comparison]:
+        """:meth:`compare`, awaitable from any loop (the kernel's, for the panel)."""
+        from ._compare import run_compare
+
+        coro = run_compare(self, base, name, values, concurrency=concurrency)
+        return await asyncio.wrap_future(self.loop.submit(coro))
+
+    # -- models -----------------------------------------------------------------------
+    def default_model(self) -> str:
+        """The server's only model, from the list fetched ahead; otherwise ask the user."""
+        models = [m.id for m in self._models.get(self.base_url) or ()]
         if len(models) == 1:
             return models[0]
+        error = self._models_error.get(self.base_url)
+        if error is not None and not models:
+            raise error
         listed = ", ".join(models[:8]) + (", ..." if len(models) > 8 else "")
         raise ConfigError(
             "no model chosen: use --model NAME or %chat set model=NAME "
@@ -353,50 +311,40 @@ class Session:
         )
 
     def models(self) -> list[str]:
-        """Model ids from ``GET /models``."""
-        return [m.id for m in self._fetch_models()]
+        """Model ids from ``GET /models`` (fetched again; ``%chat models``, the panel)."""
+        return [m.id for m in self.loop.run(self._afetch_models(self.base_url))]
 
     async def _afetch_models(self, base_url: str) -> list[Model]:
-        """``GET /models`` on the session loop, remembered for ``base_url``."""
-        client = await self._aclient()
+        client = await self.aclient()
         models = self._models[base_url] = await client.models()
+        self._models_error.pop(base_url, None)
         return models
 
-    def _fetch_models(self) -> list[Model]:
-        return self.loop.run(self._afetch_models(self.base_url))
-
     async def aload_models(self) -> None:
-        """Fetch ``GET /models`` (cached per base URL) without blocking the caller's loop."""
+        """Fetch the model list once per base URL, on the session loop, with a short timeout.
+
+        A server that cannot list its models (or is slow to) does not hold a
+        turn: the turn goes on without context lengths, and needs a model name.
+        """
         base_url = self.base_url
-        if base_url not in self._models:
-            try:
-                await asyncio.wrap_future(self.loop.submit(self._afetch_models(base_url)))
-            except NscaleError:
-                self._models[base_url] = []  # no context lengths from this server
+        if base_url in self._models:
+            return
+        timeout = min(MODELS_TIMEOUT, self.settings.timeout)
+        try:
+            await asyncio.wait_for(self._afetch_models(base_url), timeout)
+        except APIError as exc:  # the server answered: remember it
+            self._models[base_url] = []
+            self._models_error[base_url] = exc
+        except (NscaleError, asyncio.TimeoutError) as exc:  # try again next turn
+            self._models_error[base_url] = (
+                exc
+                if isinstance(exc, NscaleError)
+                else ConfigError(f"{base_url} did not list its models within {timeout:g} s")
+            )
 
     def _context_length(self, model: str) -> int | None:
-        """The model's context length from ``GET /models`` (cached), when the server says."""
-        if self.base_url not in self._models:
-            try:
-                self._fetch_models()
-            except NscaleError:
-                self._models[self.base_url] = []
-        for m in self._models[self.base_url]:
+        """The model's context length from the fetched model list, when the server says."""
+        for m in self._models.get(self.base_url) or ():
             if m.id == model:
                 return m.max_model_len
         return None
-
-    def events(self, request: ChatRequest) -> EventPump:
-        """Run one request; iterate (sync or async) for its events."""
-        return EventPump(self, request)
-
-    def run(self, request: ChatRequest) -> ChatResult:
-        """Run one request to the end and return its result."""
-        for item in self.events(request):
-            if isinstance(item, StreamDone):
-                return item.result
-        raise RuntimeError("the request ended without a result")  # pragma: no cover
-
-    async def arun(self, request: ChatRequest) -> ChatResult:
-        """Like :meth:`run`, awaitable from any event loop (cancelling it cancels the request)."""
-        return await self.events(request).result()

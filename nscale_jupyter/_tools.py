@@ -45,6 +45,7 @@ __all__ = [
     "schema_for",
     "tool",
     "tool_result_message",
+    "tool_schemas",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -389,40 +390,52 @@ def tool_result_message(call_id: str, value: str, pending: Iterable[ToolCall]) -
 
 
 # -- choosing tools for a request --------------------------------------------------------------
+def tool_schemas(value: Any, registry: ToolRegistry, where: str = "tools") -> tuple[JSON, ...]:
+    """The ``tools`` of a request from what a user offers.
+
+    ``value`` is None, a name or ``"a,b"`` (registered tools), an OpenAI-style
+    tool dict, a Python function (registered on the way, so the loop can run
+    it), or a list of any of these. Raises KeyError for an unknown name and
+    ToolSchemaError for a value that is not a tool.
+    """
+    if value is None:
+        return ()
+    items = list(value) if isinstance(value, list | tuple) else [value]
+    out: list[JSON] = []
+    for i, item in enumerate(items):
+        at = where if len(items) == 1 else f"{where}[{i}]"
+        if isinstance(item, str):
+            out.extend(registry.schemas(n.strip() for n in item.split(",") if n.strip()))
+        elif isinstance(item, Mapping):
+            out.append(_checked_dict(item, at))
+        elif callable(item):
+            out.append(registry.register(item))
+        else:
+            raise ToolSchemaError(
+                f"{at}: expected a function or an OpenAI-style tool dict, "
+                f"got {type(item).__name__}"
+            )
+    return tuple(out)
+
+
 def resolve_tools(
     spec: str | None, registry: ToolRegistry, namespace: Mapping[str, Any]
 ) -> tuple[JSON, ...]:
-    """The ``tools`` of a request from ``--tools SPEC``.
-
-    SPEC is ``"a,b"`` (registered names) or the name of a variable holding
-    OpenAI-style tool dicts, Python functions (registered on the way, so the
-    loop can run them), or a list of either. Raises KeyError for an unknown
-    name and ToolSchemaError for a value that is not a tool.
-    """
+    """The ``tools`` of a request from ``--tools SPEC``: ``"a,b"`` (registered names)
+    or the name of a notebook variable holding what :func:`tool_schemas` takes."""
     spec = (spec or "").strip()
-    if not spec:
-        return ()
     if (
         spec.isidentifier()
         and spec in namespace
         and not _is_registered_fn(spec, registry, namespace)
     ):
         value = namespace[spec]
-        items = list(value) if isinstance(value, list | tuple) else [value]
-        out = []
-        for i, item in enumerate(items):
-            where = spec if len(items) == 1 else f"{spec}[{i}]"
-            if callable(item):
-                out.append(registry.register(item))
-            elif isinstance(item, Mapping):
-                out.append(_checked_dict(item, where))
-            else:
-                raise ToolSchemaError(
-                    f"{where}: expected a function or an OpenAI-style tool dict, "
-                    f"got {type(item).__name__}"
-                )
-        return tuple(out)
-    return registry.schemas(n.strip() for n in spec.split(",") if n.strip())
+        if isinstance(value, str):
+            raise ToolSchemaError(
+                f"{spec}: expected a function or an OpenAI-style tool dict, got str"
+            )
+        return tool_schemas(value, registry, spec)
+    return tool_schemas(spec or None, registry)
 
 
 def _is_registered_fn(name: str, registry: ToolRegistry, namespace: Mapping[str, Any]) -> bool:

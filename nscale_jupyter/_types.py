@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
+from ._options import OPTIONS
+
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
@@ -223,7 +225,11 @@ class ChatRequest:
         return replace(self, **changes)
 
     def to_json(self) -> dict[str, JSON]:
-        """The exact JSON body: unset fields omitted, wire-format rules applied."""
+        """The exact JSON body: unset fields omitted, wire-format rules applied.
+
+        The fields are those of the option table, in its order; only the
+        rules that span fields are written out here.
+        """
         body: dict[str, JSON] = {}
         if self.model is not None:
             body["model"] = self.model
@@ -235,42 +241,32 @@ class ChatRequest:
                 if self.continuous_usage_stats is not None:
                     options["continuous_usage_stats"] = self.continuous_usage_stats
                 body["stream_options"] = options
-        simple = (
-            ("max_tokens", self.max_tokens),
-            ("max_completion_tokens", self.max_completion_tokens),
-            ("n", self.n),
-            ("frequency_penalty", self.frequency_penalty),
-            ("presence_penalty", self.presence_penalty),
-            ("logprobs", self.logprobs),
-            ("temperature", self.temperature),
-            ("top_p", self.top_p),
-            ("seed", self.seed),
-            ("user", self.user),
-            ("parallel_tool_calls", self.parallel_tool_calls),
-            ("reasoning_effort", self.reasoning_effort),
-        )
-        for name, value in simple:
+        for name in _BODY_FIELDS:
+            value = getattr(self, name)
             if value is not None:
-                body[name] = value
-        if self.logit_bias is not None:
-            body["logit_bias"] = {str(k): v for k, v in self.logit_bias.items()}
-        if self.top_logprobs is not None:
-            body["top_logprobs"] = self.top_logprobs
-            if self.top_logprobs > 0 and not self.logprobs:
-                body["logprobs"] = True
-        if self.response_format is not None:
-            body["response_format"] = dict(self.response_format)
-        if self.stop is not None:
-            body["stop"] = self.stop if isinstance(self.stop, str) else list(self.stop)
-        if self.tools:  # never send `tools: []`
-            body["tools"] = [dict(t) for t in self.tools]
-        if self.tool_choice is not None and (self.tools or self.tool_choice == "none"):
-            body["tool_choice"] = (
-                self.tool_choice if isinstance(self.tool_choice, str) else dict(self.tool_choice)
-            )
+                body[name] = _wire(value)
+        if self.top_logprobs is not None and self.top_logprobs > 0 and not self.logprobs:
+            body["logprobs"] = True
+        if not self.tools:  # never send `tools: []`
+            body.pop("tools", None)
+        if self.tool_choice is not None and not (self.tools or self.tool_choice == "none"):
+            del body["tool_choice"]  # a tool choice without tools is refused
         for key, value in self.extra.items():
             body.setdefault(key, value)
         return body
+
+
+def _wire(value: Any) -> JSON:
+    """A request field's JSON value: tuples become lists, mappings dicts."""
+    if isinstance(value, tuple):
+        return [_wire(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _wire(v) for k, v in value.items()}
+    return value
+
+
+#: The body's option fields, from the option table (vLLM extras go in ``extra``).
+_BODY_FIELDS = tuple(o.name for o in OPTIONS if not o.extra and o.name != "model")
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,19 +14,13 @@ sys.path.insert(0, str(ROOT))
 
 
 def blocks() -> dict[str, str]:
-    from nscale_jupyter import (  # noqa: F401  (they register subcommands)
-        _compare_magics,
-        _local_magics,
-        _tool_magics,
-    )
-    from nscale_jupyter._magics import SUBCOMMANDS
     from nscale_jupyter._options import options_markdown
-    from nscale_jupyter.widgets import _magics  # noqa: F401
+    from nscale_jupyter._subcommands import SUBCOMMANDS
 
     rows = ["| command | what it does |", "|---|---|"]
-    for _, fn in sorted(SUBCOMMANDS.items()):
-        usage, _, what = (fn.__doc__ or "").partition(": ")
-        rows.append(f"| `{usage.strip()}` | {what.strip()} |")
+    for _, command in sorted(SUBCOMMANDS.items()):
+        what = (command.handler.__doc__ or "").strip()
+        rows.append(f"| `{command.usage}` | {what} |")
     return {"options": options_markdown(), "subcommands": "\n".join(rows)}
 
 

@@ -8,7 +8,7 @@ __all__ = ["footer_text"]
 
 
 def footer_text(result: ChatResult | None, *, cut_off: str | None = None) -> str:
-    """One line: model · finish · tokens · first token · speed (completion tokens / elapsed)."""
+    """One line: model · finish · tokens · first token (or, not streamed, the wait) · speed."""
     if result is None:
         return f"cut off: {cut_off}" if cut_off else ""
     parts = [result.model or "?"]
@@ -22,6 +22,8 @@ def footer_text(result: ChatResult | None, *, cut_off: str | None = None) -> str
     timing = result.timing
     if timing.time_to_first_token is not None:
         parts.append(f"first token {timing.time_to_first_token:.2f} s")
+    elif timing.elapsed is not None:  # not streamed: only the whole wait is known
+        parts.append(f"{timing.elapsed:.2f} s")
     if usage is not None and usage.completion_tokens and timing.elapsed:
         parts.append(f"{usage.completion_tokens / timing.elapsed:.1f} tok/s")
     if cut_off or result.truncated:

@@ -1,30 +1,45 @@
-"""The rich repr of a ``ChatResult``: its reply as safe Markdown, with the footer."""
+"""A finished reply as one Markdown string: the result's rich repr.
+
+Drawn by the stream renderer itself (the reply replayed as its events), so
+a result shows exactly as the cell that streamed it: reasoning, text, tool
+cards, heatmap and footer.
+"""
 
 from __future__ import annotations
 
-from .._types import ChatResult
-from ._escape import escape_html, safe_markdown
-from ._footer import footer_text
+from typing import Any
 
-__all__ = ["result_markdown"]
+from .._types import ChatResult
+from ._stream import Bundle, ChatRenderer
+
+__all__ = ["reply_bundles", "result_markdown"]
+
+
+def reply_bundles(result: ChatResult, *, cut_off: str | None = None) -> list[Bundle]:
+    """The outputs a finished reply shows, in order (the reply, tool cards, heatmap)."""
+    shown: list[Bundle] = []
+
+    class Handle:
+        def __init__(self, slot: int) -> None:
+            self.slot = slot
+
+        def update(self, obj: Any, raw: bool = True) -> None:
+            shown[self.slot] = obj
+
+    def display(bundle: Bundle) -> Handle:
+        shown.append(bundle)
+        return Handle(len(shown) - 1)
+
+    logprobs = any(c.logprobs for c in result.choices)
+    renderer = ChatRenderer(display=display, cards=True, logprobs=logprobs, interval=0)
+    renderer.finish(result, cut_off=cut_off)
+    return shown
 
 
 def result_markdown(result: ChatResult) -> str:
-    out = []
-    for choice in result.choices or ():
-        if len(result.choices) > 1:
-            out.append(f"**choice {choice.index}**\n\n")
-        if choice.reasoning:
-            out.append(
-                '<details><summary>Reasoning</summary>\n\n<pre style="white-space: pre-wrap">'
-                f"{escape_html(choice.reasoning)}</pre>\n\n</details>\n\n"
-            )
-        if choice.content:
-            out.append(safe_markdown(choice.content) + "\n\n")
-        for call in choice.tool_calls:
-            out.append(
-                f"<code>{escape_html(call.name or '?')}({escape_html(call.arguments)})</code>"
-                f" <sub>{escape_html(call.id or '')}</sub>\n\n"
-            )
-    out.append(f"<sub>{escape_html(footer_text(result))}</sub>")
-    return "".join(out)
+    """Markdown for a result's rich repr (model text escaped)."""
+    main, *parts = reply_bundles(result)
+    # HTML in Markdown ends at a blank line: keep each part's newlines as entities.
+    html = [p.get("text/html", "").replace("\n", "&#10;") for p in parts]
+    body = main.get("text/markdown") or main.get("text/html", "").replace("\n", "&#10;")
+    return "\n\n".join([body, *html])

@@ -25,12 +25,13 @@ from .._events import (
     ReasoningDelta,
     StreamDone,
     StreamEvent,
-    ToolCallDelta,
     UsageUpdate,
+    result_events,
 )
 from .._retry import RetryNotice
 from .._types import ChatResult
-from ._escape import MarkdownEscaper, escape_html
+from ._choice import ChoiceView, column_html
+from ._escape import escape_html
 from ._footer import footer_text
 
 __all__ = ["ChatRenderer", "Part"]
@@ -39,16 +40,10 @@ Bundle = dict[str, str]
 
 
 class Part(Protocol):
-    """A plug-in display part (tool cards, heatmap)."""
-
-    def feed(self, event: StreamEvent) -> bool:
-        """Take an event; return True when the part's rendering changed."""
+    """A display part with its own output (tool cards, heatmap)."""
 
     def render(self) -> Bundle:
         """The current mimebundle (``{}`` while there is nothing to show)."""
-
-    def finish(self) -> None:
-        """The stream ended."""
 
 
 class _Handle(Protocol):
@@ -64,7 +59,11 @@ def _display(bundle: Bundle) -> _Handle:
 
 
 class ChatRenderer:
-    """Render one reply as it streams."""
+    """Render one reply as it streams (or a whole one, replayed as the same events).
+
+    ``cards``: tool calls as cards in their own output (else inline in the
+    text); ``logprobs``: a token heatmap under the reply.
+    """
 
     def __init__(
         self,
@@ -72,34 +71,44 @@ class ChatRenderer:
         rich: bool = True,
         interval: float = 0.05,
         chars_per_second: float = 100_000.0,
-        parts: list[Part] | None = None,
         out: TextIO | None = None,
         display: Callable[[Bundle], _Handle] = _display,
         clock: Callable[[], float] = time.monotonic,
-        inline_calls: bool = True,
+        cards: bool = False,
+        logprobs: bool = False,
     ) -> None:
         self.rich = rich
-        self.inline_calls = inline_calls  # tool calls in the reply (else a part shows them)
+        self.cards = cards and rich
+        self.logprobs = logprobs and rich
         self.interval = interval
         self.chars_per_second = chars_per_second
         self.sent_chars = 0  # display traffic so far, for tests and benchmarks
-        self.parts = parts or []
         self.updates = 0  # display updates sent, for tests and benchmarks
         self._out = out or sys.stdout
         self._display = display
         self._clock = clock
-        self._text: dict[int, list[str]] = {}
-        self._escapers: dict[int, MarkdownEscaper] = {}
-        self._reasoning: dict[int, list[str]] = {}
-        # choice -> tool index -> [name, argument fragments]
-        self._calls: dict[int, dict[int, list[str]]] = {}
+        self.views: dict[int, ChoiceView] = {}
         self._handle: _Handle | None = None
         self._part_handles: dict[int, _Handle] = {}
         self._dirty = False
+        self._fed = False
         self._last = 0.0
         self._next = 0.0  # no update before this (clock time)
         self._printed_reasoning = False
         self.result: ChatResult | None = None
+
+    def view(self, index: int) -> ChoiceView:
+        view = self.views.get(index)
+        if view is None:
+            view = self.views[index] = ChoiceView(index, logprobs=self.logprobs)
+        return view
+
+    @property
+    def parts(self) -> list[Part]:
+        """Choice 0's parts with their own output: tool cards, heatmap."""
+        view = self.view(0)
+        shown: list[Part | None] = [view.cards if self.cards else None, view.heatmap]
+        return [p for p in shown if p is not None]
 
     # -- events ------------------------------------------------------------------
     def feed(self, item: StreamEvent | RetryNotice) -> None:
@@ -109,37 +118,30 @@ class ChatRenderer:
                 f"{item.reason}"
             )
             return
-        if isinstance(item, ContentDelta):
-            self._text.setdefault(item.index, []).append(item.text)
-            escaper = self._escapers.get(item.index)
-            if escaper is None:
-                escaper = self._escapers[item.index] = MarkdownEscaper()
-            escaper.feed(item.text)
-            if not self.rich and item.index == 0:
-                self._print(item.text)
-            self._dirty = True
-        elif isinstance(item, ReasoningDelta):
-            self._reasoning.setdefault(item.index, []).append(item.text)
-            if not self.rich and item.index == 0:
-                if not self._printed_reasoning:
-                    self._print("[reasoning] ")
-                    self._printed_reasoning = True
-                self._print(item.text)
-            self._dirty = True
-        elif isinstance(item, ToolCallDelta):
-            call = self._calls.setdefault(item.index, {}).setdefault(item.tool_index, [""])
-            if item.name and not call[0]:
-                call[0] = item.name
-            call.append(item.arguments)
-            self._dirty = True
-        elif isinstance(item, StreamDone):
+        if isinstance(item, StreamDone):
             self.result = item.result
-        elif isinstance(item, UsageUpdate):
-            pass
-        for i, part in enumerate(self.parts):
-            if part.feed(item) and self.rich:
+            return
+        if isinstance(item, UsageUpdate):
+            return
+        self._fed = True
+        view = self.view(item.index)
+        if view.feed(item):
+            self._dirty = True
+            if not self.rich and item.index == 0:
+                self._print_delta(item)
+        if self.rich and item.index == 0:
+            for i, part in enumerate(self.parts):
                 self._update_part(i, part, force=False)
         self.tick()
+
+    def _print_delta(self, item: StreamEvent) -> None:
+        if isinstance(item, ReasoningDelta):
+            if not self._printed_reasoning:
+                self._print("[reasoning] ")
+                self._printed_reasoning = True
+            self._print(item.text)
+        elif isinstance(item, ContentDelta):
+            self._print(item.text)
 
     def notice(self, text: str) -> None:
         """A one-line status message (retries)."""
@@ -155,33 +157,22 @@ class ChatRenderer:
         cut_off: str | None = None,
         show_footer: bool = True,
     ) -> None:
-        """Final render: the whole text, parts finished, the footer."""
+        """Final render: the whole reply, parts finished, the footer."""
         result = result or self.result
-        if result is not None and not self._text and not self._reasoning:
-            # Not streamed (or nothing arrived as events): show the result's text.
-            for choice in result.choices:
-                if choice.content:
-                    self._escapers[choice.index] = escaper = MarkdownEscaper()
-                    escaper.feed(choice.content)
-                    self._text[choice.index] = [choice.content]
-                if choice.tool_calls and choice.index not in self._calls:
-                    self._calls[choice.index] = {
-                        c.index: [c.name or "", c.arguments] for c in choice.tool_calls
-                    }
-                if choice.reasoning:
-                    self._reasoning[choice.index] = [choice.reasoning]
-                if not self.rich and choice.index == 0:
-                    self._print(choice.content or "")
-        for i, part in enumerate(self.parts):
-            part.finish()
-            if self.rich:
-                self._update_part(i, part, force=True)
+        if result is not None and not self._fed:
+            for event in result_events(result):  # a whole reply: the same path as a stream
+                self.feed(event)
+        for view in self.views.values():
+            view.finish()
+        if self.rich:
+            self.refresh()
         footer = footer_text(result, cut_off=cut_off) if show_footer else ""
         if self.rich:
             self._flush(footer=footer)
         else:
-            calls = "".join(f"\n-> {c}" for c in self._calls_text(0))
-            ended = "\n" if self._text or self._reasoning or calls else ""
+            view = self.view(0)
+            calls = "".join(f"\n-> {c}" for c in view.cards.calls())
+            ended = "\n" if not view.empty else ""
             self._print(calls + ended + (f"[{footer}]\n" if footer else ""))
 
     def tick(self) -> None:
@@ -190,69 +181,37 @@ class ChatRenderer:
             self._flush()
 
     def refresh(self) -> None:
-        """Re-render the parts now (a tool card got its result after the stream)."""
+        """Re-render the parts now (a tool card got its status or result)."""
         for i, part in enumerate(self.parts):
             self._update_part(i, part, force=True)
+
+    def set_status(self, call_id: str | None, status: str, text: str | None = None) -> None:
+        """Move a tool card along (running, done, error, waiting, interrupted)."""
+        self.view(0).cards.set_status(call_id, status, text)
+        if self.cards:
+            self.refresh()
+        elif text is not None and not self.rich:  # terminal: one line per result
+            self._print(f"  {self.view(0).cards.name(call_id)} -> [{status}] {text}\n")
 
     # -- rendering -----------------------------------------------------------------
     def bundle(self, footer: str = "") -> Bundle:
         """The reply's mimebundle as it stands."""
-        indexes = sorted(set(self._text) | set(self._reasoning) | set(self._calls)) or [0]
-        plain = []
-        for i in indexes:
-            reasoning = "".join(self._reasoning.get(i, ()))
-            text = "".join(self._text.get(i, ()))
-            head = f"[choice {i}]\n" if len(indexes) > 1 else ""
-            thought = f"[reasoning]\n{reasoning}\n[/reasoning]\n" if reasoning else ""
-            calls = "".join(f"\n-> {c}" for c in self._calls_text(i))
-            plain.append(head + thought + text + calls)
+        indexes = sorted(i for i, v in self.views.items() if not v.empty or i == 0) or [0]
+        views = [self.view(i) for i in indexes]
+        plain = [(f"[choice {v.index}]\n" if len(views) > 1 else "") + v.plain() for v in views]
         bundle: Bundle = {"text/plain": "\n\n".join(plain) + (f"\n\n{footer}" if footer else "")}
-        if len(indexes) > 1:
-            bundle["text/html"] = self._choices_html(indexes, footer)
+        if len(views) > 1:
+            columns = "".join(column_html(f"choice {v.index}", v.html()) for v in views)
+            foot = f"<div><sub>{escape_html(footer)}</sub></div>" if footer else ""
+            bundle["text/html"] = (
+                f"<div style='display:flex;gap:8px;flex-wrap:wrap'>{columns}</div>{foot}"
+            )
         else:
-            bundle["text/markdown"] = self._markdown(indexes[0], footer)
+            md = views[0].markdown(inline_calls=not self.cards)
+            bundle["text/markdown"] = md + (
+                f"\n\n<sub>{escape_html(footer)}</sub>" if footer else ""
+            )
         return bundle
-
-    def _markdown(self, index: int, footer: str) -> str:
-        reasoning = "".join(self._reasoning.get(index, ()))
-        escaper = self._escapers.get(index)
-        out = []
-        if reasoning:
-            out.append(
-                '<details><summary>Reasoning</summary>\n\n<pre style="white-space: pre-wrap">'
-                f"{escape_html(reasoning)}</pre>\n\n</details>\n\n"
-            )
-        out.append(escaper.value() if escaper is not None else "")
-        calls = self._calls_text(index) if self.inline_calls else []
-        if calls:
-            rows = "".join(f"<div><code>{escape_html(c)}</code></div>" for c in calls)
-            out.append(f"\n\n<div><b>tool calls</b>{rows}</div>")
-        if footer:
-            out.append(f"\n\n<sub>{escape_html(footer)}</sub>")
-        return "".join(out)
-
-    def _calls_text(self, index: int) -> list[str]:
-        calls = self._calls.get(index, {})
-        return [f"{c[0] or '?'}({''.join(c[1:])})" for _, c in sorted(calls.items())]
-
-    def _choices_html(self, indexes: list[int], footer: str) -> str:
-        cells = []
-        for i in indexes:
-            reasoning = "".join(self._reasoning.get(i, ()))
-            text = "".join(self._text.get(i, ()))
-            folded = (
-                f"<details><summary>Reasoning</summary><pre style='white-space:pre-wrap'>"
-                f"{escape_html(reasoning)}</pre></details>"
-                if reasoning
-                else ""
-            )
-            cells.append(
-                "<div style='flex:1;min-width:14em;border:1px solid #8884;border-radius:6px;"
-                f"padding:6px'><b>choice {i}</b>{folded}"
-                f"<div style='white-space:pre-wrap'>{escape_html(text)}</div></div>"
-            )
-        foot = f"<div><sub>{escape_html(footer)}</sub></div>" if footer else ""
-        return f"<div style='display:flex;gap:8px;flex-wrap:wrap'>{''.join(cells)}</div>{foot}"
 
     def _flush(self, footer: str = "") -> None:
         started = time.perf_counter()
@@ -275,13 +234,15 @@ class ChatRenderer:
         self._next = self._last + max(self.interval, 10 * cost, size / self.chars_per_second)
 
     def _update_part(self, i: int, part: Part, *, force: bool) -> None:
+        handle = self._part_handles.get(i)
+        if handle is not None and not force and self._clock() < self._next:
+            return  # not yet: rendering a part costs as much as its size
         bundle = part.render()
         if not bundle:
             return
-        handle = self._part_handles.get(i)
         if handle is None:
             self._part_handles[i] = self._display(bundle)
-        elif force or self._clock() - self._last >= self.interval:
+        else:
             handle.update(bundle, raw=True)
 
     def _print(self, text: str) -> None:

@@ -73,6 +73,14 @@ class ToolCardPart:
         for card in self._cards.values():
             card.complete = True
 
+    def name(self, call_id: str | None) -> str:
+        """The name of the call ``call_id`` ("?" while unknown)."""
+        return next((c.name or "?" for c in self._cards.values() if c.id == call_id), "?")
+
+    def calls(self) -> list[str]:
+        """Each call as one line of text: ``name(arguments)``."""
+        return [f"{c.name or '?'}({c.arguments})" for _, c in sorted(self._cards.items())]
+
     def set_status(self, call_id: str | None, status: str, result: str | None = None) -> None:
         """Move a card along: ``running``, ``done``, ``error`` or ``waiting`` (for a person)."""
         for card in self._cards.values():

@@ -11,28 +11,28 @@ hold the API key.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as w
 
-from .._compare import parse_values, run_compare_in
-from .._events import StreamDone
+from .._compare import parse_values
 from .._exceptions import NscaleError
 from .._options import OPTIONS, OptionError
 from .._session import Session
+from .._tools import ToolSchemaError
+from .._turn import TurnOutcome, TurnSpec
 from .._types import ChatResult, Message
 from ..display._compare import compare_bundle
 from ..display._escape import escape_html
-from ..display._heatmap import HeatmapPart
-from ..display._stream import ChatRenderer
-from ..display._toolcard import ToolCardPart
+from ..display._turn import TurnRenderer
 from ._controls import controls
 
 __all__ = ["Panel"]
 
 _WATCHED = [o.name for o in OPTIONS if o.panel] + ["model", "system"]
+#: The model entry that sends no model setting (the server's only model is used).
+_DEFAULT = "(server's default)"
 #: The mimetypes a reply slot keeps (the front end shows the richest).
 _SHOWN = ("text/markdown", "text/html", "text/plain")
 
@@ -68,10 +68,13 @@ class Panel:
         self.compare_task: asyncio.Task[Any] | None = None
         self.runs = 0
         self.last: ChatResult | None = None
-        self._last_turn: tuple[list[Message], Message] | None = None  # what produced .last
+        self._kept: TurnOutcome | None = None  # the run "keep" would record
+        self._models: list[str] = []
         self._slots: list[dict[str, str]] = []  # the reply area: text, tool cards, heatmap
         self.controls = controls(self.settings)
-        self.model = w.Dropdown(description="model", options=[], layout=w.Layout(width="26em"))
+        self.model = w.Dropdown(
+            description="model", options=[(_DEFAULT, "")], layout=w.Layout(width="26em")
+        )
         self.refresh = w.Button(description="refresh models", icon="refresh")
         self.status = w.HTML()
         self.readout = w.HTML()
@@ -139,27 +142,37 @@ class Panel:
 
     # -- models ------------------------------------------------------------------------
     def load_models(self) -> None:
+        """List the server's models; the setting is shown, never changed, by listing."""
         try:
             models = self.session.models()
         except NscaleError as exc:
             self.status.value = _error(f"cannot list models: {exc}")
-            return
-        self.status.value = ""
-        current = self.settings.model
-        self.model.options = models
-        if current in models:
-            self.model.value = current
-        elif models:
-            self.model.value = models[0]
+            models = []
+        else:
+            self.status.value = ""
+        self._models = models
+        self._show_model(self.settings.model)
+
+    def _show_model(self, current: str | None) -> None:
+        """The dropdown: the server's default, the listed models, and the setting if unlisted."""
+        listed = self._models
+        default = f"(server's: {listed[0]})" if len(listed) == 1 else _DEFAULT
+        options = [(default, ""), *((m, m) for m in listed)]
+        if current and current not in listed:
+            options.append((f"{current} (not listed)", current))
+        with self.model.hold_trait_notifications():
+            self.model.options = options
+            self.model.value = current or ""
 
     def _model_chosen(self, change: dict[str, Any]) -> None:
-        if change["new"] and change["new"] != self.settings.model:
-            self.settings.model = change["new"]
+        chosen = change["new"] or None
+        if chosen != self.settings.model:
+            self.settings.model = chosen
 
     # -- settings -> panel ---------------------------------------------------------------
     def _changed(self, change: dict[str, Any]) -> None:
-        if change["name"] == "model" and change["new"] in self.model.options:
-            self.model.value = change["new"]
+        if change["name"] == "model" and (change["new"] or "") != self.model.value:
+            self._show_model(change["new"])
         if change["name"] == "system" and (change["new"] or "") != self.system.value:
             self.system.value = change["new"] or ""
         self._show_readout()
@@ -196,59 +209,55 @@ class Panel:
         self.task = _loop().create_task(self.run())
 
     def _fill_prompt(self) -> None:
-        """An empty prompt box takes the last prompt of the session (the last ``%%chat``)."""
-        last = self.session.last_prompt
-        if not self.prompt.value.strip() and last and isinstance(last[-1].content, str):
-            self.prompt.value = last[-1].content
+        """An empty prompt box takes the last prompt the session sent (the last ``%%chat``)."""
+        last = self.session.last_request
+        users = [m for m in last.messages if m.role == "user"] if last is not None else []
+        if not self.prompt.value.strip() and users and isinstance(users[-1].content, str):
+            self.prompt.value = users[-1].content
 
-    def _turn(self) -> tuple[list[Message], Message]:
-        """The thread's messages before the prompt, and the prompt.
+    def _spec(self) -> TurnSpec:
+        """This panel's turn: the prompt in the current thread, not recorded until "keep".
 
         Re-running the thread's last prompt resends the history before that
         turn, so the model sees the question once, as the first time.
         """
         self._fill_prompt()
-        before = list(self.session.thread().messages)
-        users = [i for i, m in enumerate(before) if m.role == "user"]
-        if users and before[users[-1]].content == self.prompt.value:
-            before = before[: users[-1]]
-        return before, Message.user(self.prompt.value)
-
-    def _messages(self, before: list[Message], prompt: Message) -> list[Message]:
-        system = self.settings.system or self.session.thread().system
-        return [*([Message.system(system)] if system else []), *before, prompt]
+        return TurnSpec(
+            (Message.user(self.prompt.value),),
+            thread=self.session.current,
+            record=False,
+            rerun=True,
+        )
 
     async def run(self) -> ChatResult | None:
-        """Stream the prompt with the current settings into the panel."""
-        before, prompt = self._turn()
+        """Run the prompt with the current settings as a turn, streaming into the panel."""
+        spec = self._spec()
         if not self.prompt.value.strip():
             self._say("<i>write a prompt first</i>")
             return None
         self.runs += 1
         try:
-            request = self.session.build_request(self._messages(before, prompt))
-        except (NscaleError, OptionError) as exc:
+            turn = self.session.turn(spec)
+        except (OptionError, ToolSchemaError, KeyError) as exc:
             self._say(_error(exc))
             return None
         self._slots = []
-        parts: list[Any] = [ToolCardPart(0)]
-        if request.logprobs:
-            parts.append(HeatmapPart(0))
-        renderer = ChatRenderer(display=self._show, interval=0.05, parts=parts, inline_calls=False)
-        result: ChatResult | None = None
-        try:
-            async for item in self.session.events(request):
-                renderer.feed(item)
-                if isinstance(item, StreamDone):
-                    result = item.result
-        except NscaleError as exc:
-            self._say(_error(exc))
+        renderer = TurnRenderer(display=self._show, interval=0.05)
+        async for event in turn:
+            renderer.feed(event)
+        outcome = turn.outcome
+        if outcome is None:  # cancelled by a newer run
             return None
-        if result is not None:  # keep is usable by the time the finished reply shows
-            self.last, self._last_turn = result, (before, prompt)
-            self.keep.disabled = False
-        renderer.finish(result)
-        return result
+        if outcome.error is not None:
+            if outcome.result is None:
+                self._say(_error(outcome.error))
+            else:
+                self._slots.append({"text/html": _error(outcome.error)})
+                self._render()
+            return None
+        self.last, self._kept = outcome.result, outcome
+        self.keep.disabled = False
+        return outcome.result
 
     def _show(self, bundle: dict[str, str]) -> Any:
         """A display handle writing into one slot of the reply area (text, cards, heatmap)."""
@@ -286,21 +295,14 @@ class Panel:
         )
 
     def keep_reply(self) -> None:
-        """Make the last panel reply part of the thread.
+        """Make the last panel run part of the thread.
 
-        The thread becomes the conversation that produced it: a re-run of the
-        thread's last prompt replaces that turn; a new prompt adds a turn.
+        A re-run of the thread's last prompt replaces that turn; a new prompt
+        adds a turn. Keeping twice changes nothing.
         """
-        if self.last is None or self._last_turn is None:
-            return
-        before, prompt = self._last_turn
-        messages = self.session.thread().messages
-        turn = [prompt, self.last.choice.to_message()]
-        if messages[: len(before)] == before:
-            messages[len(before) :] = turn
-        else:  # the thread moved on since that run: add the kept turn at the end
-            messages.extend(turn)
-        self.session.last_prompt = [prompt]
+        if self._kept is not None:
+            self.session.keep(self._kept)
+            self._kept = None
 
     # -- compare -----------------------------------------------------------------------
     def start_compare(self) -> None:
@@ -312,14 +314,16 @@ class Panel:
         """The prompt once per value of one field, side by side, at most N at a time."""
         try:
             name, values = parse_values(self.compare_spec.value)
-            request = self.session.build_request(self._messages(*self._turn()))
-        except (OptionError, NscaleError) as exc:
+        except OptionError as exc:
             self.compare_view.value = _error(exc)
             return
         self.compare_view.value = "<i>running…</i>"
-        compared = run_compare_in(
-            self.session, request, name, values, concurrency=self.concurrency.value
+        compared = self.session.acompare(
+            self._spec(), name, values, concurrency=self.concurrency.value
         )
-        future = asyncio.wrap_future(self.session.loop.submit(compared))
-        with contextlib.suppress(asyncio.CancelledError):
-            self.compare_view.value = compare_bundle(await future)["text/html"]
+        try:
+            self.compare_view.value = compare_bundle(await compared)["text/html"]
+        except (OptionError, NscaleError, ToolSchemaError, KeyError) as exc:
+            self.compare_view.value = _error(exc)
+        except asyncio.CancelledError:
+            pass

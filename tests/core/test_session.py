@@ -1,7 +1,7 @@
-"""Session: requests from any loop or thread, against a real loopback server.
+"""Session: turns from any loop or thread, against a real loopback server.
 
-``achat``/``arun`` run the whole request on the session loop and hop back
-once; ``async for`` over ``events()`` gets the events in order, in batches;
+``achat``/``Turn.run`` run the whole turn on the session loop and hop back
+once; ``async for`` over a turn gets the events in order, in batches;
 cancelling either closes the connection (the server sees it hang up).
 """
 
@@ -14,12 +14,15 @@ from typing import Any
 import httpx
 import pytest
 
-from nscale_jupyter import BadRequestError, ConfigError, Message, StreamInterrupted, achat
+from nscale_jupyter import BadRequestError, ConfigError, Message, StreamInterrupted, achat, chat
 from nscale_jupyter._events import ContentDelta, StreamDone
 from nscale_jupyter._session import Session
+from nscale_jupyter._turn import TurnSpec
 from tests.servers.fault_server import FaultServer, Received, Reply, sse_events, text_reply
 
 KEY = "sk-SENTINEL-session-0d4e"
+#: A one-off turn to model "fake".
+FAKE = TurnSpec((Message.user("hi"),), options={"model": "fake"})
 
 
 def session_for(srv: FaultServer, **settings: Any) -> Session:
@@ -80,12 +83,11 @@ def test_async_events_arrive_in_order_and_complete() -> None:
     with FaultServer() as srv:
         session = session_for(srv)
         srv.enqueue(text_reply(pieces))
-        request = session.build_request([], {"model": "fake"})
 
         async def go() -> tuple[list[str], Any]:
             texts: list[str] = []
             done = None
-            async for item in session.events(request):
+            async for item in session.turn(FAKE):
                 if isinstance(item, ContentDelta):
                     texts.append(item.text)
                 elif isinstance(item, StreamDone):
@@ -119,13 +121,12 @@ def test_cancelling_closes_the_connection(how: str) -> None:
     with FaultServer() as srv:
         session = session_for(srv)
         srv.enqueue(stalled)
-        request = session.build_request([], {"model": "fake"})
 
         async def consume() -> None:
             if how == "achat":
                 await achat("hi", session=session, model="fake")
             else:
-                async for _ in session.events(request):
+                async for _ in session.turn(FAKE):
                     pass
 
         async def go() -> None:
@@ -154,7 +155,7 @@ def test_a_stall_ends_at_the_read_timeout_with_the_partial_kept() -> None:
             with pytest.raises(
                 StreamInterrupted, match=r"stalled: nothing arrived for 0.5 s"
             ) as info:
-                session.run(session.build_request([], {"model": "fake"}))
+                chat("hi", session=session, model="fake")
             assert info.value.partial is not None
             assert info.value.partial.text == "Once upon "
             assert info.value.partial.truncated
@@ -219,9 +220,7 @@ def test_the_model_list_is_fetched_once_per_base_url() -> None:
         session = session_for(srv)
         try:
             for prompt in ("one", "two"):  # no model given: the server's only one is used
-                assert session.run(session.build_request([Message.user(prompt)])).text == (
-                    f"<{prompt}> echoed"
-                )
+                assert chat(prompt, session=session).text == f"<{prompt}> echoed"
             asyncio.run(achat("three", session=session))
             assert [r.path for r in srv.requests].count("/v1/models") == 1
             assert [r.json["model"] for r in srv.requests if r.json] == ["fake"] * 3

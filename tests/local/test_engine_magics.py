@@ -80,7 +80,7 @@ def test_chat_local_points_the_session_at_the_engine(
     # `start` itself is tested in test_engine_process; here the subcommand's wiring,
     # reusing this session's engine rather than starting a third one.
     import nscale_jupyter.local as local
-    from nscale_jupyter import _local_magics
+    from nscale_jupyter import _subcommands
 
     stopped: list[bool] = []
 
@@ -104,6 +104,6 @@ def test_chat_local_points_the_session_at_the_engine(
         with capture_output():
             shell.run_line_magic("chat", "local --stop")
         assert stopped and api.default_session().settings.base_url is None
-        assert not _local_magics._engines
+        assert not _subcommands._engines
     finally:
         shell.run_line_magic("unload_ext", "nscale_jupyter")

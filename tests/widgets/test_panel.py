@@ -95,7 +95,9 @@ def test_controls_and_settings_agree_both_ways(session: Session) -> None:
     assert session.settings.seed == 42
     session.settings.update_options({"max_tokens": 77})
     assert panel.controls["max_tokens"].value.value == 77
-    assert panel.model.value == "m" and session.settings.model == "m"
+    # Opening the panel lists the models without choosing one: the server's only model is used.
+    assert panel.model.value == "" and session.settings.model is None
+    assert panel.model.options[0] == ("(server's: m)", "")
     panel.reset.click()
     assert session.settings.seed is None and session.settings.max_tokens == 1024
 
@@ -225,13 +227,13 @@ def test_live_reply_shows_heatmap_and_tool_cards(session: Session, server: Serve
 def test_rerunning_the_last_prompt_resends_the_history_before_it(
     session: Session, server: Server
 ) -> None:
-    from nscale_jupyter._types import Message
+    from nscale_jupyter._types import ChatRequest, Message
 
     thread = session.thread()
     first = [Message.user("Hi."), Message.assistant("Hello.")]
     last = [Message.user("Tell me a story."), Message.assistant("Once upon a time.")]
     thread.record([*first, *last])  # as two %%chat cells would
-    session.last_prompt = [last[0]]
+    session.last_request = ChatRequest(messages=(last[0],))  # as the last %%chat sent
 
     async def scenario() -> None:
         panel = make_panel(session)
@@ -293,6 +295,8 @@ def test_compare_tab_bounds_concurrency_and_compares_models(session: Session) ->
     async def scenario() -> None:
         panel = make_panel(session)
         panel.prompt.value = "hi"
+        panel.model.value = "a"  # two models listed: the user picks one
+        assert session.settings.model == "a"
         panel.concurrency.value = 2
         panel.compare_spec.value = "temperature=0,0.5,1,1.5,2"
         panel.compare_button.click()

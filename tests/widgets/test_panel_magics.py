@@ -5,6 +5,7 @@ from __future__ import annotations
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
+import nscale_jupyter._api as api
 from tests.magics.conftest import Server, ip, server  # noqa: F401  (fixtures)
 
 
@@ -25,7 +26,7 @@ def test_panel_set_and_config_show_one_settings_object(ip: InteractiveShell) -> 
     assert "temperature = 1.25" in cap.stdout and "seed" not in cap.stdout
     ip.run_line_magic("chat", "set temperature=none")
     assert not temperature.enabled.value
-    assert panel.model.value == "only-model"
+    assert panel.model.value == "" and api.default_session().settings.model is None
 
 
 def test_panel_reruns_the_last_cell(ip: InteractiveShell, server: Server) -> None:  # noqa: F811

@@ -1,0 +1,327 @@
+"""``%chat SUBCOMMAND``: every subcommand, and the rule that tells one from a prompt.
+
+A line runs a subcommand when its first word names one *and* the words
+after it fit that subcommand's arguments (quote text that has spaces);
+otherwise the whole line is a prompt. So ``%chat new`` starts the thread
+afresh while ``%chat new ideas for a startup`` asks the model, and
+``%chat system "Be brief"`` sets the system prompt while ``%chat system
+prompt design is hard`` is a question.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from IPython.core.error import UsageError
+
+from ._exceptions import NscaleError
+from ._options import OptionError, parse_option
+from ._turn import TurnSpec
+
+if TYPE_CHECKING:
+    from ._magics import ChatMagics
+
+__all__ = ["SUBCOMMANDS", "dispatch"]
+
+Handler = Callable[["ChatMagics", str], Any]
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """A handler and the shape of its arguments (what makes a line this subcommand)."""
+
+    handler: Handler
+    fits: Callable[[list[str]], bool]
+    usage: str
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {}
+
+
+def _none(words: list[str]) -> bool:
+    return not words
+
+
+def _optional_word(words: list[str]) -> bool:
+    return len(words) <= 1
+
+
+def _one_word(words: list[str]) -> bool:
+    return len(words) == 1
+
+
+def _assignments(words: list[str]) -> bool:
+    """NAME=VALUE words (and ``--flag N`` pairs)."""
+    rest = [
+        w
+        for i, w in enumerate(words)
+        if not (w.startswith("--") or (i and words[i - 1].startswith("--")))
+    ]
+    return bool(rest) and all("=" in w for w in rest)
+
+
+def _any(words: list[str]) -> bool:
+    return True
+
+
+def subcommand(
+    name: str, fits: Callable[[list[str]], bool], usage: str
+) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        SUBCOMMANDS[name] = Subcommand(fn, fits, usage)
+        return fn
+
+    return register
+
+
+def dispatch(m: ChatMagics, line: str) -> bool:
+    """Run the subcommand ``line`` names, if its arguments fit; False: it is a prompt."""
+    head, _, rest = line.strip().partition(" ")
+    command = SUBCOMMANDS.get(head)
+    if command is None:
+        return False
+    try:
+        words = shlex.split(rest)
+    except ValueError:
+        return False  # unbalanced quotes: a prompt ("what's the weather like")
+    if not command.fits(words):
+        return False
+    command.handler(m, rest.strip())
+    return True
+
+
+# -- threads ---------------------------------------------------------------------------
+@subcommand("new", _optional_word, "%chat new [THREAD]")
+def _new(m: ChatMagics, rest: str) -> None:
+    """start the current (or named) thread afresh (its system prompt stays)."""
+    name = rest or None
+    m.session.new_thread(name)
+    if name:
+        m.session.current = name
+    print(f"new thread: {m.session.current}")
+
+
+@subcommand("thread", _one_word, "%chat thread NAME")
+def _thread(m: ChatMagics, rest: str) -> None:
+    """switch the current thread."""
+    m.session.current = shlex.split(rest)[0]
+    m.session.thread()
+    print(f"current thread: {m.session.current}")
+
+
+@subcommand("threads", _none, "%chat threads")
+def _threads(m: ChatMagics, rest: str) -> None:
+    """list threads."""
+    for name, thread in m.session.threads.items():
+        mark = "*" if name == m.session.current else " "
+        waiting = f", {len(thread.pending)} tool call(s) waiting" if thread.pending else ""
+        print(f"{mark} {name}: {len(thread.messages)} messages{waiting}")
+
+
+@subcommand("system", _optional_word, '%chat system "TEXT"')
+def _system(m: ChatMagics, rest: str) -> None:
+    """the current thread's system prompt ("" for none; quote text with spaces)."""
+    words = shlex.split(rest)
+    m.session.thread().system = words[0] if words else ""
+
+
+@subcommand("undo", _none, "%chat undo")
+def _undo(m: ChatMagics, rest: str) -> None:
+    """drop the last turn of the current thread."""
+    thread = m.session.thread()
+    messages = thread.messages
+    while messages and messages[-1].role != "user":
+        messages.pop()
+    if messages:
+        messages.pop()
+    thread.pending, thread.resume = (), None
+
+
+@subcommand("history", _optional_word, "%chat history [THREAD]")
+def _history(m: ChatMagics, rest: str) -> None:
+    """the thread as a transcript."""
+    from IPython.display import display
+
+    from .display._transcript import transcript_bundle
+
+    thread = m.session.thread(rest or None)
+    display(transcript_bundle(thread.name, m.session.history(thread)), raw=True)
+
+
+# -- settings --------------------------------------------------------------------------
+@subcommand("set", _assignments, "%chat set NAME=VALUE ...")
+def _set(m: ChatMagics, rest: str) -> None:
+    """session defaults, e.g. temperature=0.7 model=NAME (NAME=none: back to the default)."""
+    values: dict[str, Any] = {}
+    try:
+        for word in shlex.split(rest):
+            name, _, text = word.partition("=")
+            key, value = parse_option(name, text)
+            values[key] = value
+        m.session.settings.update_options(values)
+    except (OptionError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+@subcommand("settings", _none, "%chat settings")
+def _settings(m: ChatMagics, rest: str) -> None:
+    """the session defaults."""
+    print(m.session.settings.describe())
+    print(f"key: {'set' if m.session.has_key else 'not set'}")
+
+
+@subcommand("models", _none, "%chat models")
+def _models(m: ChatMagics, rest: str) -> None:
+    """the server's models."""
+    try:
+        for model in m.session.models():
+            print(model)
+    except NscaleError as exc:
+        raise UsageError(str(exc)) from None
+
+
+@subcommand("key", _none, "%chat key")
+def _key(m: ChatMagics, rest: str) -> None:
+    """enter the API key (hidden input); it is kept in memory only."""
+    import getpass
+
+    key = getpass.getpass("nscale API key: ")
+    if key.strip():
+        m.session.set_key(key)
+        print("key set")
+
+
+@subcommand("help", _none, "%chat help")
+def _help(m: ChatMagics, rest: str) -> None:
+    """this list."""
+    for _, command in sorted(SUBCOMMANDS.items()):
+        print(f"{command.usage:<34} {(command.handler.__doc__ or '').strip()}")
+    print("%%chat [options]                   the cell is the prompt; %%chat? lists every option")
+    print("%chat [options] PROMPT             a one-line prompt (a line that does not fit a")
+    print("                                   subcommand's arguments is a prompt too)")
+
+
+# -- tools -----------------------------------------------------------------------------
+@subcommand("tools", _none, "%chat tools")
+def _tools(m: ChatMagics, rest: str) -> None:
+    """registered tools and their schemas."""
+    registry = m.session.tool_registry()
+    if not len(registry):
+        print("no tools registered: decorate a function with @nscale_jupyter.tool")
+        return
+    for schema in registry.schemas():
+        runs = "runs" if registry.get(schema["function"]["name"]) else "schema only"
+        print(f"{schema['function']['name']} ({runs}):")
+        print(json.dumps(schema["function"], indent=2, ensure_ascii=False))
+
+
+@subcommand("tool", _one_word, "%chat tool NAME")
+def _tool(m: ChatMagics, rest: str) -> None:
+    """register the notebook function NAME as a tool."""
+    from ._tools import ToolSchemaError
+
+    namespace = m.shell.user_ns if m.shell is not None else {}
+    if rest not in namespace or not callable(namespace[rest]):
+        raise UsageError(f"%chat tool NAME: no function named {rest!r} in the notebook")
+    try:
+        schema = m.session.tool_registry().register(namespace[rest])
+    except ToolSchemaError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"registered tool {schema['function']['name']}")
+
+
+@subcommand("tool-result", _any, "%chat tool-result ID VALUE")
+def _tool_result(m: ChatMagics, rest: str) -> None:
+    """answer a tool call by hand (VALUE as typed); the model then goes on in its thread."""
+    call_id, _, value = rest.partition(" ")
+    if not call_id or not value.strip():
+        raise UsageError("%chat tool-result ID VALUE")
+    try:
+        thread = m.session.answer_tool(call_id, value.strip())
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from None
+    if thread.pending:
+        print(f"still waiting for: {', '.join(str(c.id) for c in thread.pending)}")
+        return
+    outcome = m.show(m.start(TurnSpec(thread=thread.name)))
+    if outcome is not None and outcome.result is not None and m.shell is not None:
+        m.shell.displayhook.update_user_ns(outcome.result)
+
+
+# -- compare, panel, local engine --------------------------------------------------------
+@subcommand("compare", _assignments, "%chat compare FIELD=V1,V2,... [--concurrency N]")
+def _compare(m: ChatMagics, rest: str) -> Any:
+    """rerun the last prompt once per value, side by side."""
+    from ._compare import parse_values
+
+    words = shlex.split(rest)
+    concurrency = 4
+    if "--concurrency" in words:
+        i = words.index("--concurrency")
+        try:
+            concurrency = int(words[i + 1])
+        except (IndexError, ValueError):
+            raise UsageError("--concurrency N (a whole number)") from None
+        del words[i : i + 2]
+    if len(words) != 1:
+        raise UsageError("%chat compare FIELD=V1,V2,... e.g. temperature=0,0.7,1.5")
+    try:
+        name, values = parse_values(words[0])
+    except OptionError as exc:
+        raise UsageError(str(exc)) from None
+    request = m.session.last_request
+    if request is None:
+        raise UsageError("nothing to compare yet: run a %%chat first")
+    comparisons = m.session.compare(request, name, values, concurrency=concurrency)
+    from IPython.display import display
+
+    from .display._compare import compare_bundle
+
+    display(compare_bundle(comparisons), raw=True)
+    if m.shell is not None:
+        m.shell.displayhook.update_user_ns(comparisons)
+
+
+@subcommand("panel", _none, "%chat panel")
+def _panel(m: ChatMagics, rest: str) -> None:
+    """live sampling controls bound to the session settings."""
+    from .widgets import panel
+
+    m.last_panel = panel(m.session)
+
+
+_engines: list[Any] = []
+
+
+def _local_args(words: list[str]) -> bool:
+    return words == ["--stop"] or (len(words) <= 1 and not any(w.startswith("-") for w in words))
+
+
+@subcommand("local", _local_args, "%chat local [MODEL_DIR] [--stop]")
+def _local(m: ChatMagics, rest: str) -> None:
+    """start a local vLLM engine (about a minute) and use it; --stop stops it."""
+    from .local import EngineError, start
+
+    words = shlex.split(rest)
+    if words == ["--stop"]:
+        while _engines:
+            _engines.pop().stop()
+        m.session.settings.base_url = None
+        print("local engine stopped")
+        return
+    if _engines and _engines[-1].running:
+        engine = _engines[-1]
+    else:
+        print("starting the local vLLM engine (about a minute)...", flush=True)
+        try:
+            engine = start(words[0] if words else None)
+        except EngineError as exc:
+            raise UsageError(str(exc)) from None
+        _engines.append(engine)
+    m.session.settings.base_url = engine.base_url
+    m.session.settings.update_options({"model": engine.model})
+    print(f"using the local engine at {engine.base_url} (model {engine.model})")
