@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
+    from ._prompt_logprobs import PromptLogprob
+
 __all__ = [
     "ChatRequest",
     "ChatResult",
@@ -464,6 +466,8 @@ class ChatResult:
 
     ``truncated`` is set when the stream ended without ``[DONE]`` (or was
     interrupted); ``error`` holds the message of an in-stream error.
+    ``prompt_logprobs`` (vLLM's ``prompt_logprobs=K`` extra, non-streamed
+    only) has one :class:`PromptLogprob` per prompt token, built on first use.
     """
 
     choices: tuple[Choice, ...] = ()
@@ -472,7 +476,7 @@ class ChatResult:
     created: int | None = None
     model: str | None = None
     system_fingerprint: str | None = None
-    prompt_logprobs: Sequence[JSON] | None = None
+    prompt_logprobs: Sequence[PromptLogprob] | None = None
     truncated: bool = False
     error: str | None = None
     timing: Timing = field(default_factory=Timing, compare=False)
