@@ -547,6 +547,18 @@ class ChatResult:
 
         return plot_logprobs(self, kind=kind, ax=ax, **options)
 
+    def prompt_heatmap(self, *, by: str = "prob", table: int = 10) -> Any:
+        """The prompt's tokens coloured by how surprising each was to the model.
+
+        Needs ``prompt_logprobs`` (ask with ``extra={"prompt_logprobs": K}``,
+        not streamed). ``by="rank"`` colours by the token's rank instead of
+        its probability; ``table`` rows list the most surprising tokens with
+        their alternatives, so the view reads without hovering (0: none).
+        """
+        from .display import prompt_heatmap
+
+        return prompt_heatmap(self, by=by, table=table)
+
     def logprobs_table(self, choice: int = 0) -> Any:
         """The logprobs as rows: a pandas DataFrame when pandas is installed."""
         from .display import logprobs_table
