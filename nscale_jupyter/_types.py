@@ -542,7 +542,15 @@ class ChatResult:
         return result_markdown(self)
 
     def plot_logprobs(self, kind: str = "tokens", ax: Axes | None = None, **options: Any) -> Axes:
-        """Plot this reply's logprobs (``tokens``, ``topk``, ``entropy``, ``temperature``)."""
+        """Plot this reply's logprobs and return the Axes.
+
+        Kinds: ``tokens``, ``topk``, ``entropy``, ``temperature`` and
+        ``filters`` (``position=``, ``temperature=``, ``top_p=``, ``top_k=``,
+        ``min_p=``: the distribution before and after each of vLLM's sampling
+        filters, in the order vLLM applies them). ``position`` defaults to
+        where the model was least sure (highest entropy): the tiny model is
+        sure of most tokens, and there nothing a sampling knob does shows.
+        """
         from .display import plot_logprobs
 
         return plot_logprobs(self, kind=kind, ax=ax, **options)
