@@ -38,6 +38,7 @@ from ._exceptions import (
     UnprocessableError,
 )
 from ._options import OPTIONS, Option, OptionError
+from ._prompt_logprobs import PromptLogprob, PromptLogprobs
 from ._retry import RetryNotice
 from ._types import (
     ChatRequest,
@@ -93,6 +94,8 @@ __all__ = [
     "NscaleError",
     "Option",
     "OptionError",
+    "PromptLogprob",
+    "PromptLogprobs",
     "RateLimitError",
     "ReasoningDelta",
     "RetryNotice",

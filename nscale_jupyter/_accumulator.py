@@ -19,6 +19,7 @@ from ._events import (
     ToolCallDelta,
     UsageUpdate,
 )
+from ._prompt_logprobs import PromptLogprobs
 from ._types import (
     ChatRequest,
     ChatResult,
@@ -121,7 +122,16 @@ class StreamAccumulator:
     - the usage-only final chunk (``choices: []``) sets usage; the last wins.
     """
 
-    __slots__ = ("_choices", "_raw", "created", "id", "model", "system_fingerprint", "usage")
+    __slots__ = (
+        "_choices",
+        "_prompt_logprobs",
+        "_raw",
+        "created",
+        "id",
+        "model",
+        "system_fingerprint",
+        "usage",
+    )
 
     def __init__(self) -> None:
         self._choices: dict[int, _ChoiceState] = {}
@@ -131,6 +141,7 @@ class StreamAccumulator:
         self.model: str | None = None
         self.system_fingerprint: str | None = None
         self._raw: list[bytes] = []  # each chunk's JSON as received
+        self._prompt_logprobs: PromptLogprobs | None = None  # full responses only
 
     def feed(self, chunk: Mapping[str, Any], raw: bytes | None = None) -> list[StreamEvent]:
         """Take one parsed chunk (and its JSON text, kept as ``result.raw``); return its events."""
@@ -233,6 +244,9 @@ class StreamAccumulator:
             ]
             choices.append({**c, "delta": message})
         chunk = {**response, "choices": choices}
+        self._prompt_logprobs = PromptLogprobs.from_json(
+            response.get("prompt_logprobs"), response.get("prompt_token_ids")
+        )
         events = self.feed(chunk)
         self._raw.clear()
         return events
@@ -247,7 +261,11 @@ class StreamAccumulator:
         raw: Any = None,
         prompt_logprobs: Any = None,
     ) -> ChatResult:
-        """The result so far (call it at the end, or for a partial reply)."""
+        """The result so far (call it at the end, or for a partial reply).
+
+        ``prompt_logprobs`` (the response's JSON list) is only needed when the
+        response was not given to :meth:`feed_response`, which keeps its own.
+        """
         return ChatResult(
             choices=tuple(s.snapshot(i) for i, s in sorted(self._choices.items())),
             usage=self.usage,
@@ -255,7 +273,11 @@ class StreamAccumulator:
             created=self.created,
             model=self.model,
             system_fingerprint=self.system_fingerprint,
-            prompt_logprobs=prompt_logprobs,
+            prompt_logprobs=(
+                self._prompt_logprobs
+                if self._prompt_logprobs is not None
+                else PromptLogprobs.from_json(prompt_logprobs)
+            ),
             truncated=truncated,
             error=error,
             timing=timing or Timing(),

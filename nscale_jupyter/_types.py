@@ -18,6 +18,8 @@ from ._options import OPTIONS
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
+    from ._prompt_logprobs import PromptLogprob
+
 __all__ = [
     "ChatRequest",
     "ChatResult",
@@ -460,6 +462,8 @@ class ChatResult:
 
     ``truncated`` is set when the stream ended without ``[DONE]`` (or was
     interrupted); ``error`` holds the message of an in-stream error.
+    ``prompt_logprobs`` (vLLM's ``prompt_logprobs=K`` extra, non-streamed
+    only) has one :class:`PromptLogprob` per prompt token, built on first use.
     """
 
     choices: tuple[Choice, ...] = ()
@@ -468,7 +472,7 @@ class ChatResult:
     created: int | None = None
     model: str | None = None
     system_fingerprint: str | None = None
-    prompt_logprobs: Sequence[JSON] | None = None
+    prompt_logprobs: Sequence[PromptLogprob] | None = None
     truncated: bool = False
     error: str | None = None
     timing: Timing = field(default_factory=Timing, compare=False)
@@ -534,10 +538,30 @@ class ChatResult:
         return result_markdown(self)
 
     def plot_logprobs(self, kind: str = "tokens", ax: Axes | None = None, **options: Any) -> Axes:
-        """Plot this reply's logprobs (``tokens``, ``topk``, ``entropy``, ``temperature``)."""
+        """Plot this reply's logprobs and return the Axes.
+
+        Kinds: ``tokens``, ``topk``, ``entropy``, ``temperature`` and
+        ``filters`` (``position=``, ``temperature=``, ``top_p=``, ``top_k=``,
+        ``min_p=``: the distribution before and after each of vLLM's sampling
+        filters, in the order vLLM applies them). ``position`` defaults to
+        where the model was least sure (highest entropy): the tiny model is
+        sure of most tokens, and there nothing a sampling knob does shows.
+        """
         from .display import plot_logprobs
 
         return plot_logprobs(self, kind=kind, ax=ax, **options)
+
+    def prompt_heatmap(self, *, by: str = "prob", table: int = 10) -> Any:
+        """The prompt's tokens coloured by how surprising each was to the model.
+
+        Needs ``prompt_logprobs`` (ask with ``extra={"prompt_logprobs": K}``,
+        not streamed). ``by="rank"`` colours by the token's rank instead of
+        its probability; ``table`` rows list the most surprising tokens with
+        their alternatives, so the view reads without hovering (0: none).
+        """
+        from .display import prompt_heatmap
+
+        return prompt_heatmap(self, by=by, table=table)
 
     def logprobs_table(self, choice: int = 0) -> Any:
         """The logprobs as rows: a pandas DataFrame when pandas is installed."""

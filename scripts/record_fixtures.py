@@ -3,7 +3,10 @@
 Starts the local vLLM engine (the tiny model), sends each case with plain
 httpx, and writes the bytes exactly as they arrived to
 tests/fixtures/streams/NAME.sse, with the request beside it (NAME.json).
-The fast unit tests replay these files, so they test real engine output.
+Non-streamed cases (vLLM extras that refuse streaming, such as
+``prompt_logprobs``) go to tests/fixtures/responses/NAME.json as
+``{"request": ..., "response": ...}``. The fast unit tests replay these
+files, so they test real engine output.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "fixtures" / "streams"
+RESPONSES = ROOT / "tests" / "fixtures" / "responses"
 sys.path.insert(0, str(ROOT))
 
 WEATHER = {"type": "function", "function": {
@@ -49,11 +53,38 @@ def cases(model: str) -> dict[str, dict[str, object]]:
     }
 
 
+def response_cases(model: str) -> dict[str, dict[str, object]]:
+    """Non-streamed requests, kept whole (request and response) as JSON."""
+    text = "The capital of France is Paris. The capital of Spain is a banana."
+    return {
+        "prompt_logprobs": {
+            "model": model,
+            "messages": [{"role": "user", "content": text}],
+            "max_tokens": 12,
+            "temperature": 0,
+            "logprobs": True,
+            "top_logprobs": 5,
+            "prompt_logprobs": 3,
+        },
+    }
+
+
+def record_responses(base_url: str, model: str) -> None:
+    RESPONSES.mkdir(parents=True, exist_ok=True)
+    for name, body in response_cases(model).items():
+        response = httpx.post(base_url + "/chat/completions", json=body, timeout=120)
+        response.raise_for_status()
+        record = {"request": body, "response": response.json()}
+        (RESPONSES / f"{name}.json").write_text(json.dumps(record, indent=1) + "\n")
+        print(f"recorded {name}: {len(response.content)} bytes")
+
+
 def main() -> None:
     from nscale_jupyter.local import start
 
     OUT.mkdir(parents=True, exist_ok=True)
     with start() as engine:
+        record_responses(engine.base_url, engine.model)
         for name, body in cases(engine.model).items():
             raw = b""
             with httpx.stream(

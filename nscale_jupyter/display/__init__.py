@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .._types import ChatResult
 
-__all__ = ["logprobs_table", "plot_logprobs", "result_markdown"]
+__all__ = ["logprobs_table", "plot_logprobs", "prompt_heatmap", "result_markdown"]
 
 
 def result_markdown(result: ChatResult) -> str:
@@ -39,3 +39,10 @@ def logprobs_table(result: ChatResult, choice: int = 0) -> Any:
     from ._plots import logprobs_table as table
 
     return table(result, choice=choice)
+
+
+def prompt_heatmap(result: ChatResult, *, by: str = "prob", table: int = 10) -> Any:
+    """A result's prompt coloured by surprise; see ``ChatResult.prompt_heatmap``."""
+    from ._prompt_heatmap import prompt_heatmap as render
+
+    return render(result, by=by, table=table)

@@ -1,6 +1,11 @@
 """matplotlib plots of a reply's logprobs, for teaching what a model does.
 
 Every plot takes ``ax=None`` and returns the Axes (jupysql's convention).
+Kinds that look at one position (``topk``, ``temperature``, ``filters``)
+default to the position where the model was least sure (highest entropy of
+its top-K): the tiny classroom model is sure of most tokens, and at such a
+position every temperature or filter leaves one token with all the mass, so
+the plot would show nothing move.
 matplotlib is imported inside the functions, never at import time; figures
 are made with the object-oriented API (no pyplot state to leak) and show
 themselves as PNG in a notebook (``ax.figure``).
@@ -13,6 +18,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from .._sampling import entropy, most_uncertain
 from .._types import NEG_INF_SENTINEL, ChatResult, TokenLogprob
 from ._tokens import align
 
@@ -21,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["KINDS", "logprobs_table", "plot_logprobs"]
 
-KINDS = ("tokens", "topk", "entropy", "temperature")
+KINDS = ("tokens", "topk", "entropy", "temperature", "filters")
 NO_LOGPROBS = "this reply has no logprobs: ask with --logprobs --top-logprobs 5"
 
 
@@ -64,6 +70,11 @@ def _top(entry: TokenLogprob) -> list[tuple[str, float]]:
     return sorted(alts.items(), key=lambda kv: kv[1], reverse=True)
 
 
+def default_position(entries: Sequence[TokenLogprob]) -> int:
+    """Where the model was least sure: the highest entropy of the top-K (first on ties)."""
+    return most_uncertain([[lp for _, lp in _top(e)] for e in entries])
+
+
 def _softmax(logprobs: Sequence[float], temperature: float) -> list[float]:
     scaled = [lp / temperature for lp in logprobs]
     top = max(scaled)
@@ -97,10 +108,20 @@ def plot_tokens(
     return ax
 
 
-def plot_topk(entries: list[TokenLogprob], ax: Axes, *, position: int = 0) -> Axes:
-    """Bars of the top-k alternatives at one position; the chosen token highlighted."""
+def _check(entries: list[TokenLogprob], position: int | None) -> int:
+    if position is None:
+        return default_position(entries)
     if not 0 <= position < len(entries):
         raise ValueError(f"position {position} is outside the reply (0..{len(entries) - 1})")
+    return position
+
+
+def plot_topk(entries: list[TokenLogprob], ax: Axes, *, position: int | None = None) -> Axes:
+    """Bars of the top-k alternatives at one position; the chosen token highlighted.
+
+    ``position`` defaults to the highest-entropy one (see the module doc).
+    """
+    position = _check(entries, position)
     entry = entries[position]
     alts = _top(entry)
     if not alts:
@@ -116,18 +137,32 @@ def plot_topk(entries: list[TokenLogprob], ax: Axes, *, position: int = 0) -> Ax
 
 
 def plot_entropy(entries: list[TokenLogprob], ax: Axes) -> Axes:
-    """Entropy of the top-k distribution per position, and the chosen token's surprisal."""
-    xs, entropy, surprisal = [], [], []
+    """Entropy of the top-k distribution per position, and the chosen token's surprisal.
+
+    The highest-entropy position (the default of the one-position kinds) is
+    marked "least sure".
+    """
+    xs, entropies, surprisal = [], [], []
     for i, entry in enumerate(entries):
         alts = _top(entry)
         if not alts or not _valid(entry.logprob):
             continue
-        probs = _softmax([lp for _, lp in alts], 1.0)
         xs.append(i)
-        entropy.append(-sum(p * math.log(p) for p in probs if p > 0))
+        entropies.append(entropy([lp for _, lp in alts]))
         surprisal.append(-entry.logprob)
-    ax.plot(xs, entropy, label="entropy of top-k (estimate, nats)", linewidth=1.2)
+    ax.plot(xs, entropies, label="entropy of top-k (estimate, nats)", linewidth=1.2)
     ax.plot(xs, surprisal, label="surprisal of chosen token (nats)", linewidth=1, alpha=0.7)
+    least = default_position(entries)
+    if least in xs:
+        ax.annotate(
+            f"least sure: {least}",
+            xy=(least, entropies[xs.index(least)]),
+            xytext=(0, 12),
+            textcoords="offset points",
+            ha="center",
+            fontsize=8,
+            arrowprops={"arrowstyle": "->"},
+        )
     ax.set_xlabel("token position")
     ax.set_ylabel("nats")
     ax.set_title("Uncertainty along the reply (entropy estimated from the top-k only)")
@@ -139,12 +174,14 @@ def plot_temperature(
     entries: list[TokenLogprob],
     ax: Axes,
     *,
-    position: int = 0,
+    position: int | None = None,
     temperatures: Sequence[float] = (0.5, 1.0, 1.5),
 ) -> Axes:
-    """The top-k distribution at a position, renormalised at other temperatures."""
-    if not 0 <= position < len(entries):
-        raise ValueError(f"position {position} is outside the reply (0..{len(entries) - 1})")
+    """The top-k distribution at a position, renormalised at other temperatures.
+
+    ``position`` defaults to the highest-entropy one (see the module doc).
+    """
+    position = _check(entries, position)
     alts = _top(entries[position])
     if not alts:
         raise ValueError(f"no alternatives at position {position} (ask with --top-logprobs K)")
@@ -163,6 +200,23 @@ def plot_temperature(
     return ax
 
 
+def plot_filters(
+    entries: list[TokenLogprob], ax: Axes, *, position: int | None = None, **knobs: Any
+) -> Axes:
+    """One position's top-K before and after each of vLLM's sampling filters.
+
+    Knobs: ``temperature`` (default 1), ``top_p``, ``top_k``, ``min_p``; the
+    stages follow vLLM's order (see :mod:`nscale_jupyter._sampling`) and the
+    legend gives the mass each keeps. ``position`` defaults to the
+    highest-entropy one (see the module doc).
+    """
+    from ._filters import plot_filters as draw
+
+    position = _check(entries, position)
+    entry = entries[position]
+    return draw(_top(entry), ax, position=position, chosen=entry.token, **knobs)
+
+
 def plot_logprobs(
     result: ChatResult,
     kind: str = "tokens",
@@ -171,17 +225,19 @@ def plot_logprobs(
     choice: int | str = 0,
     **options: Any,
 ) -> Axes:
-    """Plot one kind (``tokens``, ``topk``, ``entropy``, ``temperature``); see the module doc.
+    """Plot one kind (``tokens``, ``topk``, ``entropy``, ``temperature``, ``filters``).
 
     ``choice="all"`` draws one row per choice and returns the first Axes
-    (``ax.figure.axes`` holds them all). ``positions=[...]`` with ``topk`` or
-    ``temperature`` draws a grid, one Axes per position.
+    (``ax.figure.axes`` holds them all). ``positions=[...]`` with ``topk``,
+    ``temperature`` or ``filters`` draws a grid, one Axes per position;
+    ``position`` defaults to the highest-entropy one of each choice (see the
+    module doc for why).
     """
     if kind not in KINDS:
         raise ValueError(f"unknown plot kind {kind!r}; one of {', '.join(KINDS)}")
     choices = list(range(len(result.choices))) if choice == "all" else [int(choice)]
     positions = options.pop("positions", None)
-    cells = [(c, p) for c in choices for p in (positions or [options.pop("position", 0)])]
+    cells = [(c, p) for c in choices for p in (positions or [options.pop("position", None)])]
     if ax is not None and len(cells) > 1:
         raise ValueError("ax= draws one plot: leave it out for several choices or positions")
     if ax is None:
@@ -198,6 +254,8 @@ def plot_logprobs(
             plot_topk(entries, target, position=position)
         elif kind == "entropy":
             plot_entropy(entries, target)
+        elif kind == "filters":
+            plot_filters(entries, target, position=position, **options)
         else:
             plot_temperature(entries, target, position=position, **options)
         if len(choices) > 1:

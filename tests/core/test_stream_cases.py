@@ -491,7 +491,9 @@ def test_result_keeps_response_fields() -> None:
     }
     result = run_full(response)
     assert (result.id, result.created, result.model) == ("chatcmpl-7", 99, "mm")
-    assert result.prompt_logprobs == [None, {"5": {"logprob": -1.0}}]
+    assert result.prompt_logprobs is not None
+    assert result.prompt_logprobs.raw == [None, {"5": {"logprob": -1.0}}]  # type: ignore[attr-defined]
+    assert [p.logprob for p in result.prompt_logprobs] == [None, -1.0]
     assert result.usage is not None and result.usage.prompt_tokens_details == {"cached_tokens": 0}
     assert result.raw == response
 
