@@ -58,7 +58,7 @@ from ._types import (
 if TYPE_CHECKING:  # pragma: no cover
     from IPython.core.interactiveshell import InteractiveShell
 
-    from ._api import achat, chat
+    from ._api import achat, answer, chat
     from ._client import AsyncClient, ChatStream
     from ._session import Session
     from ._settings import ChatSettings
@@ -120,6 +120,7 @@ __all__ = [
     "UsageUpdate",
     "__version__",
     "achat",
+    "answer",
     "chat",
     "load_ipython_extension",
     "panel",
@@ -165,6 +166,7 @@ _LAZY: dict[str, str] = {
     "ToolRegistry": "._tools",
     "ToolSchemaError": "._tools",
     "achat": "._api",
+    "answer": "._api",
     "Session": "._session",
     "ChatSettings": "._settings",
 }

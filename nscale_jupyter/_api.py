@@ -14,7 +14,7 @@ from ._session import Session
 from ._turn import TurnOutcome, TurnSpec
 from ._types import ChatResult, Message
 
-__all__ = ["achat", "chat", "default_session"]
+__all__ = ["achat", "answer", "chat", "default_session"]
 
 _default: Session | None = None
 #: Keyword arguments that are not request options.
@@ -108,3 +108,17 @@ async def achat(
     """
     session = session or default_session()
     return _result(await session.turn(_spec(prompt, thread, tools, options)).run())
+
+
+def answer(call_id: str, content: str, *, session: Session | None = None) -> ChatResult | None:
+    """Answer a tool call left for a person (an OpenAI-style tool dict without a function).
+
+    The answer is recorded in the thread the call came from; once every
+    waiting call there has one, the model goes on and its reply is returned
+    (None while others still wait). ``%chat tool-result ID VALUE`` does the same.
+    """
+    session = session or default_session()
+    thread = session.answer_tool(call_id, content)
+    if thread.pending:
+        return None
+    return _result(session.turn(TurnSpec(thread=thread.name)).wait())

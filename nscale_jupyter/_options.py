@@ -103,7 +103,7 @@ class Option:
             if not all(isinstance(v, str) for v in value):
                 raise OptionError(f"{self.flag}: expected strings, got {value!r}")
             return tuple(value)
-        if self.kind == "str" and not isinstance(value, str):
+        if self.kind == "str" and not isinstance(value, str) and self.name not in _CHECKS:
             raise OptionError(f"{self.flag}: expected text, got {value!r}")
         checker = _CHECKS.get(self.name)
         return checker(self, value) if checker else value

@@ -1,8 +1,8 @@
 """Python functions as tools: the registry, running calls, and the call loop.
 
 Session layer: no IPython and no display imports. Schemas come from
-:mod:`._schema`; the magics drive :class:`ToolLoop` step by step (to stream
-each round into the notebook), plain async code calls :func:`run_tool_loop`.
+:mod:`._schema`; the turn engine (:mod:`._turn`) runs the loop: it sends,
+runs a round's calls with :func:`run_calls`, and sends their results back.
 
 >>> @tool
 ... def get_weather(city: str, unit: Literal["c", "f"] = "c") -> dict:
@@ -24,16 +24,14 @@ import json
 import time
 import types
 import typing
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar, get_args, get_origin, get_type_hints, overload
 
 from ._schema import ToolSchemaError, check_arguments, schema_for
-from ._types import ChatRequest, ChatResult, Message, ToolCall
+from ._types import Message, ToolCall
 
 __all__ = [
-    "ToolLoop",
-    "ToolLoopResult",
     "ToolOutcome",
     "ToolRegistry",
     "ToolSchemaError",
@@ -41,10 +39,8 @@ __all__ = [
     "execute",
     "resolve_tools",
     "run_calls",
-    "run_tool_loop",
     "schema_for",
     "tool",
-    "tool_result_message",
     "tool_schemas",
 ]
 
@@ -248,95 +244,7 @@ def _from_json(hint: Any, value: Any) -> Any:
     return value
 
 
-# -- the loop ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ToolLoopResult:
-    """Every round's result, the messages to add to history, and how it ended."""
-
-    final: ChatResult
-    rounds: tuple[ChatResult, ...]
-    messages: tuple[Message, ...]  # assistant tool-call turns, tool results, final answer
-    outcomes: tuple[ToolOutcome, ...] = ()
-    limit_reached: bool = False
-    pending: tuple[ToolCall, ...] = field(default=())  # calls left for a person to answer
-
-
-_FORCED = ("required",)
-
-
-class ToolLoop:
-    """The loop's bookkeeping, shared by the async driver and the magic's sync one.
-
-    ``request()`` gives the next request; ``take(result)`` returns the calls to
-    run (or None when the loop is over); ``add(outcomes)`` records their results.
-    A forced ``tool_choice`` (``required`` or a named function) applies to the
-    first round only: later rounds use ``auto``, or the model could never answer.
-    """
-
-    def __init__(
-        self,
-        request: ChatRequest,
-        registry: ToolRegistry,
-        *,
-        max_rounds: int = 5,
-        run_tools: bool = True,
-    ) -> None:
-        self._request = request
-        self._registry = registry
-        self.max_rounds = max(1, max_rounds)
-        self.run_tools = run_tools
-        self.rounds: list[ChatResult] = []
-        self.added: list[Message] = []
-        self.outcomes: list[ToolOutcome] = []
-        self.limit_reached = False
-        self.pending: tuple[ToolCall, ...] = ()
-
-    def request(self) -> ChatRequest:
-        request = self._request.replace(messages=(*self._request.messages, *self.added))
-        choice = request.tool_choice
-        if self.rounds and (choice in _FORCED or isinstance(choice, Mapping)):
-            request = request.replace(tool_choice="auto")
-        return request
-
-    def take(self, result: ChatResult) -> tuple[ToolCall, ...] | None:
-        self.rounds.append(result)
-        self.added.append(result.choice.to_message())
-        calls = result.tool_calls
-        if not calls:
-            return None
-        offered = {t["function"]["name"] for t in self._request.tools or ()}
-        shown_only = [
-            c
-            for c in calls
-            if self._registry.get(c.name or "") is None
-            and (c.name in offered or c.name in self._registry)
-        ]
-        if not self.run_tools or shown_only:
-            self.pending = calls  # for a person to answer (%chat tool-result)
-            return None
-        return calls
-
-    def add(self, outcomes: Iterable[ToolOutcome]) -> bool:
-        """Record results; True when another round should be sent."""
-        for outcome in outcomes:
-            self.outcomes.append(outcome)
-            self.added.append(outcome.to_message())
-        if len(self.rounds) >= self.max_rounds:
-            self.limit_reached = True
-            return False
-        return True
-
-    def result(self) -> ToolLoopResult:
-        return ToolLoopResult(
-            self.rounds[-1],
-            tuple(self.rounds),
-            tuple(self.added),
-            tuple(self.outcomes),
-            self.limit_reached,
-            self.pending,
-        )
-
-
+# -- one round of calls -----------------------------------------------------------------------
 async def run_calls(
     calls: Iterable[ToolCall],
     registry: ToolRegistry,
@@ -354,39 +262,6 @@ async def run_calls(
         return outcome
 
     return list(await asyncio.gather(*(one(c) for c in calls)))
-
-
-async def run_tool_loop(
-    send: Callable[[ChatRequest], Awaitable[ChatResult]],
-    request: ChatRequest,
-    registry: ToolRegistry,
-    *,
-    max_rounds: int = 5,
-    run_tools: bool = True,
-    on_outcome: Callable[[ToolOutcome], None] | None = None,
-) -> ToolLoopResult:
-    """Send, run the tool calls the model makes (concurrently), send the results back,
-    until the model answers without calls or ``max_rounds`` requests were sent.
-
-    Errors of ``send`` (an :class:`APIError` when the server rejects a
-    ``tool_choice``, say) propagate unchanged: the caller shows them.
-    """
-    loop = ToolLoop(request, registry, max_rounds=max_rounds, run_tools=run_tools)
-    while True:
-        calls = loop.take(await send(loop.request()))
-        if calls is None:
-            return loop.result()
-        if not loop.add(await run_calls(calls, registry, on_outcome)):
-            return loop.result()
-
-
-def tool_result_message(call_id: str, value: str, pending: Iterable[ToolCall]) -> Message:
-    """A person's answer to a pending call (``%chat tool-result ID VALUE``)."""
-    ids = [c.id for c in pending]
-    if call_id not in ids:
-        listed = ", ".join(map(str, ids)) or "none"
-        raise KeyError(f"no pending tool call {call_id!r}; pending: {listed}")
-    return Message.tool(call_id, value)
 
 
 # -- choosing tools for a request --------------------------------------------------------------

@@ -248,7 +248,7 @@ class Turn:
                 added.append(result.choice.to_message(truncated=result.truncated))
                 if not result.tool_calls:
                     break
-                run, pending = self._split(result.tool_calls)
+                run, pending = self._split(result.tool_calls, request)
                 done = await self._run_calls(run, emit)
                 outcomes.extend(done)
                 added.extend(o.to_message() for o in done)
@@ -313,7 +313,9 @@ class Turn:
         spec, settings = self.spec, self.session.settings
         return max(1, spec.max_tool_rounds or settings.max_tool_rounds)
 
-    def _split(self, calls: tuple[ToolCall, ...]) -> tuple[list[ToolCall], tuple[ToolCall, ...]]:
+    def _split(
+        self, calls: tuple[ToolCall, ...], request: ChatRequest
+    ) -> tuple[list[ToolCall], tuple[ToolCall, ...]]:
         """(calls to run now, calls left for a person)."""
         registry = self.session.tool_registry()
         run_tools = self.spec.run_tools
@@ -323,7 +325,7 @@ class Turn:
             return [], calls
         # Offered without a Python function: a person answers. Unknown names run,
         # and come back to the model as an error naming the tools it has.
-        offered = {t["function"]["name"] for t in self.tools}
+        offered = {t["function"]["name"] for t in request.tools or ()}
         by_hand = tuple(
             c for c in calls if c.name in offered and registry.get(c.name or "") is None
         )

@@ -70,6 +70,7 @@ class Panel:
         self.last: ChatResult | None = None
         self._kept: TurnOutcome | None = None  # the run "keep" would record
         self._models: list[str] = []
+        self._listing = False
         self._slots: list[dict[str, str]] = []  # the reply area: text, tool cards, heatmap
         self.controls = controls(self.settings)
         self.model = w.Dropdown(
@@ -160,11 +161,16 @@ class Panel:
         options = [(default, ""), *((m, m) for m in listed)]
         if current and current not in listed:
             options.append((f"{current} (not listed)", current))
-        with self.model.hold_trait_notifications():
+        self._listing = True  # the dropdown follows the setting: it does not set it
+        try:
             self.model.options = options
             self.model.value = current or ""
+        finally:
+            self._listing = False
 
     def _model_chosen(self, change: dict[str, Any]) -> None:
+        if self._listing:
+            return
         chosen = change["new"] or None
         if chosen != self.settings.model:
             self.settings.model = chosen

@@ -1,22 +1,42 @@
-"""The tool loop against the real engine: the tiny model calls get_weather, our Python
-function runs, its result goes back, and the model's next turn arrives."""
+"""Tools against the real engine, through the turn engine as every face runs them:
+the tiny model calls get_weather, our Python function runs (or a person answers
+a tool given as a dict), the result goes back, and the model's next turn arrives."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
 
-from nscale_jupyter import AsyncClient, ChatRequest, ChatResult, Message
-from nscale_jupyter._tools import ToolLoopResult, ToolRegistry, run_tool_loop
+from nscale_jupyter import answer, chat
+from nscale_jupyter._session import Session
+from nscale_jupyter._tools import ToolRegistry
 
 pytestmark = pytest.mark.engine
 
+QUESTION = "What is the weather in Paris?"
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Get the current weather in a city.",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string", "description": "The city name."}},
+            "required": ["city"],
+        },
+    },
+}
 
-def weather_tools(strict: bool | None = None) -> tuple[ToolRegistry, list[str]]:
-    registry, cities = ToolRegistry(), []
 
+def session_for(engine: Any) -> Session:
+    session = Session()
+    session.settings.base_url = engine.base_url
+    session.tools = ToolRegistry()  # this test's tools only
+    return session
+
+
+def weather(cities: list[str]) -> Any:
     def get_weather(city: str) -> dict[str, Any]:
         """Get the current weather in a city.
 
@@ -26,65 +46,78 @@ def weather_tools(strict: bool | None = None) -> tuple[ToolRegistry, list[str]]:
         cities.append(city)
         return {"city": city, "temp_c": 18, "condition": "sunny"}
 
-    registry.register(get_weather, strict=strict)
-    return registry, cities
+    return get_weather
 
 
-def loop(
-    engine: Any, registry: ToolRegistry, sent: list[ChatRequest], **request: Any
-) -> ToolLoopResult:
-    first = ChatRequest(
-        model=engine.model,
-        messages=(Message.user("What is the weather in Paris?"),),
-        tools=registry.schemas(),
-        temperature=0.0,
-        max_tokens=60,
-        **request,
-    )
-
-    async def go() -> ToolLoopResult:
-        async with AsyncClient(base_url=engine.base_url) as client:
-
-            async def send(r: ChatRequest) -> ChatResult:
-                sent.append(r)
-                return await client.chat(r.replace(stream=True))
-
-            return await run_tool_loop(send, first, registry, max_rounds=3)
-
-    return asyncio.run(go())
-
-
-def check_round_trip(out: ToolLoopResult, cities: list[str], sent: list[ChatRequest]) -> None:
+def check_round_trip(session: Session, thread: str, cities: list[str]) -> None:
     """The call ran with a string city, its result went back, a next turn came."""
-    first = out.rounds[0].tool_calls
-    assert first and first[0].name == "get_weather" and first[0].id
-    assert isinstance(first[0].args, dict) and isinstance(first[0].args["city"], str)
-    assert cities and cities[0] == first[0].args["city"]
-    assert out.outcomes[0].ok and out.outcomes[0].call.id == first[0].id
-    assert [m.role for m in out.messages[:2]] == ["assistant", "tool"]
-    assert out.messages[1].tool_call_id == first[0].id
-    history = [m.to_json() for m in sent[1].messages]
-    assert history[1]["tool_calls"][0]["id"] == first[0].id
-    assert history[2] == {"role": "tool", "tool_call_id": first[0].id,
-                          "content": out.outcomes[0].content}  # fmt: skip
-    second = out.rounds[1]
-    assert second.finish_reason in ("stop", "length", "tool_calls")
-    assert second.text or second.tool_calls  # the model's next turn was received
+    messages = session.thread(thread).messages
+    assert [m.role for m in messages[:4]] == ["user", "assistant", "tool", "assistant"]
+    call = messages[1].tool_calls[0]
+    assert call.name == "get_weather" and call.id and isinstance(call.args, dict)
+    assert cities == [call.args["city"]]
+    assert messages[2].tool_call_id == call.id and '"temp_c": 18' in (messages[2].text)
+    assert messages[3].text or messages[3].tool_calls  # the model's next turn was received
 
 
-def test_get_weather_round_trip(engine: Any) -> None:
-    registry, cities = weather_tools()
-    sent: list[ChatRequest] = []
-    out = loop(engine, registry, sent)
-    check_round_trip(out, cities, sent)
+def test_a_python_function_as_a_tool(engine: Any) -> None:
+    session, cities = session_for(engine), []
+    try:
+        result = chat(
+            QUESTION,
+            tools=[weather(cities)],
+            thread="t",
+            session=session,
+            temperature=0,
+            max_tokens=60,
+            max_tool_rounds=2,
+        )
+        assert result.finish_reason in ("stop", "length", "tool_calls")
+        check_round_trip(session, "t", cities)
+    finally:
+        session.close()
 
 
 @pytest.mark.parametrize(
     "forced", ["required", {"type": "function", "function": {"name": "get_weather"}}]
 )
 def test_forced_tool_choice_then_auto(engine: Any, forced: Any) -> None:
-    registry, cities = weather_tools(strict=True)
-    sent: list[ChatRequest] = []
-    out = loop(engine, registry, sent, tool_choice=forced)
-    check_round_trip(out, cities, sent)
-    assert sent[0].tool_choice == forced and sent[1].tool_choice == "auto"
+    session, cities = session_for(engine), []
+    session.tools.register(weather(cities), strict=True)  # type: ignore[union-attr]
+    try:
+        turn_result = chat(
+            QUESTION,
+            tools=["get_weather"],
+            thread="t",
+            session=session,
+            temperature=0,
+            max_tokens=60,
+            tool_choice=forced,
+            max_tool_rounds=2,
+        )
+        assert turn_result.request is not None and turn_result.request.tool_choice == "auto"
+        check_round_trip(session, "t", cities)
+        first = session.last_request
+        assert first is not None and first.tool_choice == forced
+    finally:
+        session.close()
+
+
+def test_a_tool_dict_is_answered_by_a_person(engine: Any) -> None:
+    session = session_for(engine)
+    try:
+        first = chat(
+            QUESTION, tools=[WEATHER], thread="t", session=session, temperature=0, max_tokens=60
+        )
+        (call,) = first.tool_calls
+        assert call.name == "get_weather"
+        assert session.thread("t").pending == (call,)
+        reply = answer(call.id or "", '{"city": "Paris", "temp_c": 21}', session=session)
+        assert reply is not None and (reply.text or reply.tool_calls)
+        roles = [m.role for m in session.thread("t").messages]
+        assert roles[:4] == ["user", "assistant", "tool", "assistant"]
+        sent = reply.request
+        assert sent is not None and sent.messages[-1].role == "tool"
+        assert sent.tools == (WEATHER,)  # the continuation offers the same tools
+    finally:
+        session.close()

@@ -1,10 +1,11 @@
-"""The call loop with the real client on MockTransport streams."""
+"""The tool loop of the turn engine, with the real client on MockTransport streams."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -12,8 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nscale_jupyter import AsyncClient, BadRequestError, ChatRequest, Message
-from nscale_jupyter._tools import ToolOutcome, ToolRegistry, run_tool_loop, tool_result_message
+from nscale_jupyter import BadRequestError, ChatRequest, ChatResult, Message
+from nscale_jupyter._session import Session
+from nscale_jupyter._tools import ToolOutcome, ToolRegistry
+from nscale_jupyter._turn import ToolFinished, TurnSpec
 from tests.core.streams import Recorder, choice, chunk, role, sse, stream_response, text_chunks
 
 
@@ -67,18 +70,65 @@ def answer(text: str) -> httpx.Response:
     return stream_response(sse(text_chunks([text])))
 
 
-def run(recorder: Recorder, request: ChatRequest, reg: ToolRegistry, **kw: Any) -> Any:
-    async def go() -> Any:
-        async with AsyncClient(
-            base_url="https://api.test/v1", transport=recorder.transport()
-        ) as client:
+@dataclass(frozen=True)
+class Out:
+    """What a turn with tools gave (the turn's messages after the prompt)."""
 
-            async def send(r: ChatRequest) -> Any:
-                return await client.chat(r.replace(stream=True))
+    final: ChatResult
+    rounds: tuple[ChatResult, ...]
+    messages: tuple[Message, ...]
+    outcomes: tuple[ToolOutcome, ...]
+    limit_reached: bool
+    pending: tuple[Any, ...]
 
-            return await run_tool_loop(send, request, reg, **kw)
 
-    return asyncio.run(go())
+def run(
+    recorder: Recorder,
+    request: ChatRequest,
+    reg: ToolRegistry,
+    *,
+    on_outcome: Any = None,
+    max_rounds: int | None = None,
+    run_tools: bool | None = None,
+) -> Out:
+    """One turn of the turn engine asking ``request``'s question with its tools."""
+
+    def handler(r: httpx.Request) -> httpx.Response:
+        if r.url.path.endswith("/models"):
+            return httpx.Response(200, json={"data": [{"id": "m"}]})
+        return recorder(r)
+
+    session = Session(transport=httpx.MockTransport(handler))
+    session.settings.base_url = "https://api.test/v1"
+    session.tools = reg
+    options = {"model": request.model, "tool_choice": request.tool_choice}
+    spec = TurnSpec(
+        request.messages,
+        options=options,
+        tools=list(request.tools or ()),
+        max_tool_rounds=max_rounds,
+        run_tools=run_tools,
+    )
+    try:
+        turn = session.turn(spec)
+        for event in turn:
+            if on_outcome is not None and isinstance(event, ToolFinished):
+                on_outcome(event.outcome)
+    finally:
+        session.close()
+    outcome = turn.outcome
+    assert outcome is not None
+    if outcome.error is not None:
+        raise outcome.error
+    assert outcome.result is not None
+    return Out(
+        outcome.result,
+        outcome.rounds,
+        outcome.added[len(request.messages) :],
+        outcome.outcomes,
+        outcome.limit_reached,
+        outcome.pending,
+    )
 
 
 def ask(reg: ToolRegistry, *names: str, **kw: Any) -> ChatRequest:
@@ -198,9 +248,6 @@ def test_no_run_tools_leaves_calls_pending_for_a_person() -> None:
     out = run(rec, ask(reg, "get_weather"), reg, run_tools=False)
     assert [c.id for c in out.pending] == ["t9"] and out.outcomes == ()
     assert [m.role for m in out.messages] == ["assistant"] and len(rec.requests) == 1
-    assert tool_result_message("t9", "sunny", out.pending) == Message.tool("t9", "sunny")
-    with pytest.raises(KeyError, match="no pending tool call 't8'; pending: t9"):
-        tool_result_message("t8", "sunny", out.pending)
 
 
 def test_a_call_to_a_schema_only_tool_waits_for_a_person() -> None:
@@ -265,8 +312,8 @@ def test_argument_fragments_split_anywhere(cuts: tuple[list[int], list[int]]) ->
     assert [c["function"]["arguments"] for c in sent] == list(ARGS)
 
 
-def test_an_empty_round_limit_still_sends_once() -> None:
+def test_an_unset_round_limit_uses_the_setting() -> None:
     reg = registry()
     rec = Recorder(answer("hi"))
-    out = run(rec, ask(reg, "get_time"), reg, max_rounds=0)
+    out = run(rec, ask(reg, "get_time"), reg, max_rounds=None)
     assert out.final.text == "hi" and not out.limit_reached and len(out.rounds) == 1
