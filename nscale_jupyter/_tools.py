@@ -305,9 +305,10 @@ def resolve_tools(
         and not _is_registered_fn(spec, registry, namespace)
     ):
         value = namespace[spec]
-        if isinstance(value, str):
+        if value is None or isinstance(value, str):
             raise ToolSchemaError(
-                f"{spec}: expected a function or an OpenAI-style tool dict, got str"
+                f"{spec}: expected a function or an OpenAI-style tool dict, "
+                f"got {type(value).__name__}"
             )
         return tool_schemas(value, registry, spec)
     return tool_schemas(spec or None, registry)

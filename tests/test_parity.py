@@ -118,6 +118,7 @@ def respond(received: Received) -> Reply:
 # -- the faces -------------------------------------------------------------------------
 def magic_face(session: Session, line_magic: bool) -> None:
     shell = ipython_shell()
+    shell.config.pop("ChatSettings", None)  # no %config left by another test
     api.set_default_session(session)
     shell.run_line_magic("load_ext", "nscale_jupyter")
     try:

@@ -70,3 +70,4 @@ def ip(server: Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveS
     yield shell
     shell.run_line_magic("unload_ext", "nscale_jupyter")
     shell.user_ns.pop("_", None)
+    shell.config.pop("ChatSettings", None)  # %config of one test must not reach the next
