@@ -39,21 +39,9 @@ from ._exceptions import (
 )
 from ._options import OPTIONS, Option, OptionError
 from ._prompt_logprobs import PromptLogprob, PromptLogprobs
+from ._results import ChatResult, Choice, Model, Timing, TokenLogprob, TopLogprob, Usage
 from ._retry import RetryNotice
-from ._types import (
-    ChatRequest,
-    ChatResult,
-    Choice,
-    ImagePart,
-    Message,
-    Model,
-    TextPart,
-    Timing,
-    TokenLogprob,
-    ToolCall,
-    TopLogprob,
-    Usage,
-)
+from ._types import ChatRequest, ImagePart, Message, TextPart, ToolCall
 
 if TYPE_CHECKING:  # pragma: no cover
     from IPython.core.interactiveshell import InteractiveShell

@@ -20,16 +20,8 @@ from ._events import (
     UsageUpdate,
 )
 from ._prompt_logprobs import PromptLogprobs
-from ._types import (
-    ChatRequest,
-    ChatResult,
-    Choice,
-    LazySequence,
-    Timing,
-    TokenLogprobs,
-    ToolCall,
-    Usage,
-)
+from ._results import ChatResult, Choice, LazySequence, Timing, TokenLogprobs, Usage
+from ._types import ChatRequest, ToolCall
 
 __all__ = ["RawChunks", "StreamAccumulator"]
 

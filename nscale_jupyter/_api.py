@@ -10,9 +10,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._options import OptionError, option
+from ._results import ChatResult
 from ._session import Session
 from ._turn import TurnOutcome, TurnSpec
-from ._types import ChatResult, Message
+from ._types import Message
 
 __all__ = ["achat", "answer", "chat", "default_session"]
 

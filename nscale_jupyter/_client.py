@@ -28,9 +28,10 @@ from ._exceptions import (
     api_error,
     parse_error_body,
 )
+from ._results import ChatResult, Model, Timing
 from ._retry import RetryNotice, backoff_delay, should_retry
 from ._sse import SSEDecoder
-from ._types import ChatRequest, ChatResult, Model, Timing
+from ._types import ChatRequest
 
 __all__ = ["AsyncClient", "ChatStream"]
 

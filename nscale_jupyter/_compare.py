@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._options import EXTRAS, OptionError, option
-from ._types import ChatRequest, ChatResult
+from ._results import ChatResult
+from ._types import ChatRequest
 
 if TYPE_CHECKING:
     from ._session import Session

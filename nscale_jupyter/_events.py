@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ._types import ChatResult, TokenLogprob, Usage
+from ._results import ChatResult, TokenLogprob, Usage
 
 __all__ = [
     "ChoiceFinished",

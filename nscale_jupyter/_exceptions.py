@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._types import ChatResult
+    from ._results import ChatResult
 
 __all__ = [
     "APIError",

@@ -24,9 +24,10 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from . import _api
 from ._interpolate import InterpolationError, interpolate
 from ._options import KNOWN_EXTRAS, OPTIONS, OptionError
+from ._results import ChatResult
 from ._session import Session
 from ._turn import Turn, TurnOutcome, TurnSpec
-from ._types import ChatResult, Message
+from ._types import Message
 
 __all__ = ["ChatMagics", "load_ipython_extension", "unload_ipython_extension"]
 

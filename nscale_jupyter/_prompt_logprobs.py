@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._types import NEG_INF_SENTINEL, LazySequence, TopLogprob
+from ._results import NEG_INF_SENTINEL, LazySequence, TopLogprob
 
 __all__ = ["PromptLogprob", "PromptLogprobs"]
 

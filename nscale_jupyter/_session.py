@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 from ._config import DEFAULT_BASE_URL, Secret, resolve_api_key, resolve_base_url
 from ._exceptions import APIError, ConfigError, NscaleError
 from ._options import EXTRAS, check_combination, option
+from ._results import Model
 from ._settings import ChatSettings
-from ._types import ChatRequest, Message, Model, ToolCall
+from ._types import ChatRequest, Message, ToolCall
 
 if TYPE_CHECKING:  # httpx loads with the first request, not with %load_ext
     import httpx

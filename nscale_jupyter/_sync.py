@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 
 from ._client import AsyncClient
 from ._events import StreamEvent
-from ._types import ChatRequest, ChatResult, Model
+from ._results import ChatResult, Model
+from ._types import ChatRequest
 
 __all__ = ["Client", "LoopThread"]
 

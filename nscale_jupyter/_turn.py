@@ -28,8 +28,9 @@ from typing import TYPE_CHECKING, Any
 from ._bridge import Emit, Pump
 from ._events import StreamEvent
 from ._exceptions import NscaleError, StreamError
+from ._results import ChatResult
 from ._retry import RetryNotice
-from ._types import ChatRequest, ChatResult, Message, ToolCall
+from ._types import ChatRequest, Message, ToolCall
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-    from .._types import ChatResult
+    from .._results import ChatResult
 
 __all__ = ["logprobs_table", "plot_logprobs", "prompt_heatmap", "result_markdown"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._types import ChatResult
+from .._results import ChatResult
 
 __all__ = ["footer_text"]
 

@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 
 from .._events import ContentDelta, LogprobsDelta, StreamEvent
-from .._types import NEG_INF_SENTINEL, ChatResult, TokenLogprob
+from .._results import NEG_INF_SENTINEL, ChatResult, TokenLogprob
 from ._escape import escape_html
 from ._tokens import AlignedToken, align
 

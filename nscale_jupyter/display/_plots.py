@@ -18,8 +18,8 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from .._results import NEG_INF_SENTINEL, ChatResult, TokenLogprob
 from .._sampling import entropy, most_uncertain
-from .._types import NEG_INF_SENTINEL, ChatResult, TokenLogprob
 from ._tokens import align
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .._prompt_logprobs import PromptLogprob
-from .._types import NEG_INF_SENTINEL, ChatResult
+from .._results import NEG_INF_SENTINEL, ChatResult
 from ._escape import escape_html
 from ._heatmap import probability_colour
 

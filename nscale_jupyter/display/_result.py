@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._types import ChatResult
+from .._results import ChatResult
 from ._stream import Bundle, ChatRenderer
 
 __all__ = ["reply_bundles", "result_markdown"]

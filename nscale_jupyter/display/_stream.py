@@ -28,8 +28,8 @@ from .._events import (
     UsageUpdate,
     result_events,
 )
+from .._results import ChatResult
 from .._retry import RetryNotice
-from .._types import ChatResult
 from ._choice import ChoiceView, column_html
 from ._escape import escape_html
 from ._footer import footer_text

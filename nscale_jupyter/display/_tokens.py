@@ -15,7 +15,7 @@ import codecs
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .._types import NEG_INF_SENTINEL, TokenLogprob
+from .._results import NEG_INF_SENTINEL, TokenLogprob
 
 __all__ = ["AlignedToken", "align", "token_pieces"]
 

@@ -19,10 +19,11 @@ import ipywidgets as w
 from .._compare import parse_values
 from .._exceptions import NscaleError
 from .._options import OPTIONS, OptionError
+from .._results import ChatResult
 from .._session import Session
 from .._tools import ToolSchemaError
 from .._turn import TurnOutcome, TurnSpec
-from .._types import ChatResult, Message
+from .._types import Message
 from ..display._compare import compare_bundle
 from ..display._escape import escape_html
 from ..display._turn import TurnRenderer
