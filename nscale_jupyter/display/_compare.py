@@ -1,4 +1,4 @@
-"""Side-by-side view of a comparison: value, reply, usage, and a small token plot."""
+"""Side-by-side view of a comparison: value, the reply as every view draws it, usage, a plot."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import base64
 from collections.abc import Sequence
 
 from .._compare import Comparison
-from ._escape import escape_html
+from .._events import result_events
+from ._choice import ChoiceView, column_html
 from ._footer import footer_text
 
 __all__ = ["compare_bundle"]
@@ -26,6 +27,20 @@ def _plot_png(comparison: Comparison) -> str:
     return f"<img alt='token probabilities' src='data:image/png;base64,{data}' style='width:100%'>"
 
 
+def _view(comparison: Comparison) -> str:
+    """The value's reply, drawn by the one choice renderer (reasoning, text, cards, heatmap)."""
+    result = comparison.result
+    if result is None:
+        return ""
+    logprobs = bool(result.choice.logprobs)
+    view = ChoiceView(0, logprobs=logprobs)
+    for event in result_events(result):
+        if getattr(event, "index", None) == 0:
+            view.feed(event)
+    view.finish()
+    return view.html()
+
+
 def compare_bundle(comparisons: Sequence[Comparison], plots: bool = True) -> dict[str, str]:
     cells, plain = [], []
     for c in comparisons:
@@ -33,13 +48,7 @@ def compare_bundle(comparisons: Sequence[Comparison], plots: bool = True) -> dic
         text = c.result.text if c.result is not None else ""
         foot = c.error or footer_text(c.result)
         plot = _plot_png(c) if plots else ""
-        cells.append(
-            "<div style='flex:1;min-width:14em;border:1px solid #8884;border-radius:6px;"
-            f"padding:6px'><b>{escape_html(title)}</b>"
-            f"<div style='white-space:pre-wrap;margin:4px 0'>{escape_html(text)}</div>{plot}"
-            f"<div><sub style='color:{'#c33' if c.error else '#888'}'>"
-            f"{escape_html(foot)}</sub></div></div>"
-        )
+        cells.append(column_html(title, _view(c) + plot, foot, error=c.error is not None))
         plain.append(f"[{title}]\n{text}\n({foot})")
     html = f"<div style='display:flex;gap:8px;flex-wrap:wrap'>{''.join(cells)}</div>"
     return {"text/html": html, "text/plain": "\n\n".join(plain)}

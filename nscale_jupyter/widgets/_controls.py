@@ -18,22 +18,8 @@ from .._options import OPTIONS, Option
 __all__ = ["UNSET", "Control", "controls"]
 
 UNSET = "(unset)"
-_CHOICES: dict[str, list[str]] = {
-    "response_format": ["text", "json_object"],
-    "tool_choice": ["auto", "none", "required"],
-}
-#: Slider ends for options whose range is open above (the table bounds the others).
-_SLIDER_MAX = {"max_tokens": 4096, "n": 16, "top_logprobs": 20}
-#: Where a value widget starts: the API's own default, so ticking "set" alone changes nothing.
-_NEUTRAL: dict[str, Any] = {
-    "temperature": 1.0,
-    "top_p": 1.0,
-    "frequency_penalty": 0.0,
-    "presence_penalty": 0.0,
-    "n": 1,
-    "top_logprobs": 1,
-    "seed": 0,
-}
+#: Where a float slider ends when the table leaves the range open above.
+_FLOAT_END = 2.0
 
 
 def _tip(opt: Option) -> str:
@@ -65,12 +51,14 @@ class Control:
 
     def _make_value_widget(self) -> Any:
         opt = self.opt
-        start = opt.default if opt.default is not None else _NEUTRAL.get(opt.name)
-        if opt.name in _CHOICES:
-            return w.Dropdown(options=_CHOICES[opt.name])
+        # The table's hints: the start (the API's own default, so ticking "set"
+        # alone changes nothing), a slider's end, a free-text option's choices.
+        start = opt.default if opt.default is not None else opt.start
+        if opt.suggestions:
+            return w.Dropdown(options=list(opt.suggestions))
         if opt.kind == "float":
             lo = opt.minimum if opt.minimum is not None else 0.0
-            hi = opt.maximum if opt.maximum is not None else 2.0
+            hi = opt.maximum if opt.maximum is not None else _FLOAT_END
             lowest = lo + 0.01 if opt.exclusive_minimum else lo
             return w.FloatSlider(
                 value=min(hi, max(lowest, lo if start is None else start)),
@@ -80,12 +68,12 @@ class Control:
                 readout_format=".2f",
                 continuous_update=False,
             )
-        if opt.kind == "int" and opt.name in _SLIDER_MAX:
+        if opt.kind == "int" and opt.slider_max is not None:
             lo = int(opt.minimum or 0)
             return w.IntSlider(
                 value=max(lo, int(start if start is not None else lo)),
                 min=lo,
-                max=int(opt.maximum if opt.maximum is not None else _SLIDER_MAX[opt.name]),
+                max=int(opt.slider_max),
                 continuous_update=False,
             )
         if opt.kind == "int":
@@ -132,9 +120,9 @@ class Control:
                 self.value.value = ", ".join(value)
             elif self.opt.name == "response_format":
                 kind = value.get("type") if isinstance(value, dict) else value
-                self.value.value = kind if kind in _CHOICES["response_format"] else "text"
+                self.value.value = kind if kind in self.opt.suggestions else "text"
             elif self.opt.name == "tool_choice":
-                if isinstance(value, str) and value in _CHOICES["tool_choice"]:
+                if isinstance(value, str) and value in self.opt.suggestions:
                     self.value.value = value
             else:
                 if hasattr(self.value, "max") and value > self.value.max:

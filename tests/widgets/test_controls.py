@@ -94,3 +94,17 @@ def test_top_p_never_sends_its_excluded_minimum(settings: ChatSettings) -> None:
     rows = controls(settings)
     rows["top_p"].value.value = 0.0
     assert settings.top_p is not None and 0 < settings.top_p <= 0.01 + 1e-9
+
+
+def test_the_controls_take_their_hints_from_the_option_table() -> None:
+    from nscale_jupyter._options import option
+    from nscale_jupyter._settings import ChatSettings
+    from nscale_jupyter.widgets._controls import controls
+
+    rows = controls(ChatSettings())
+    for name in ("tool_choice", "response_format"):
+        assert tuple(rows[name].value.options) == option(name).suggestions
+    for name in ("max_tokens", "n", "top_logprobs"):
+        assert rows[name].value.max == option(name).slider_max
+    for name in ("temperature", "top_p", "frequency_penalty", "seed", "n"):
+        assert rows[name].value.value == option(name).start
