@@ -210,7 +210,8 @@ class AsyncClient:
                     f"{self.base_url} did not answer in time ({type(exc).__name__})"
                 ) from None
             except httpx.TransportError as exc:
-                raise ConnectError(f"{self.base_url}: {type(exc).__name__}: {exc}") from None
+                reason = str(exc) or "the connection failed, with no reason given"
+                raise ConnectError(f"{self.base_url}: {type(exc).__name__}: {reason}") from None
             else:
                 if response.is_success:
                     if not stream:

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Comparison", "parse_values", "run_compare", "with_value"]
 
+#: Fields whose values are not one per request (the tools offered are a list of schemas).
+_NOT_COMPARED = frozenset({"tools"})
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -34,6 +37,8 @@ def parse_values(spec: str) -> tuple[str, list[Any]]:
     if not eq or not text.strip():
         raise OptionError("compare: expected FIELD=V1,V2,... e.g. temperature=0,0.7,1.5")
     opt = option(name)
+    if opt.name in _NOT_COMPARED:
+        raise OptionError(f"compare: {opt.name} cannot be compared; compare a sampling option")
     values = [opt.parse(v) for v in text.split(",") if v.strip()]
     if len(values) < 2:
         raise OptionError("compare: give at least two values")

@@ -6,6 +6,8 @@ import ipaddress
 import os
 from urllib.parse import urlsplit
 
+from ._exceptions import ConfigError
+
 __all__ = ["DEFAULT_BASE_URL", "Secret", "is_loopback_url", "resolve_api_key", "resolve_base_url"]
 
 DEFAULT_BASE_URL = "https://inference.api.nscale.com/v1"
@@ -42,7 +44,13 @@ class Secret:
 
 def resolve_base_url(base_url: str | None = None) -> str:
     """The argument, else ``NSCALE_BASE_URL``, else nscale's; no trailing slash."""
-    url = base_url or os.environ.get("NSCALE_BASE_URL") or DEFAULT_BASE_URL
+    url = (base_url or os.environ.get("NSCALE_BASE_URL") or DEFAULT_BASE_URL).strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"the base URL {url!r} is not an http(s) URL, e.g. {DEFAULT_BASE_URL} "
+            "(NSCALE_BASE_URL or %config ChatSettings.base_url)"
+        )
     return url.rstrip("/")
 
 

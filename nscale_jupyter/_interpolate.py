@@ -20,8 +20,10 @@ __all__ = ["InterpolationError", "interpolate"]
 _CANDIDATE = re.compile(r"\{\{|\}\}|\{([^{}\s][^{}]*?)\}")
 # A "{" glued to these is LaTeX (\frac{, x^{, a_{, }{) or code, not a placeholder.
 _LATEX_BEFORE = re.compile(r"(\\[A-Za-z]+|[\^_}$\w])$")
-_SIMPLE = (ast.Name, ast.Attribute, ast.Subscript, ast.Call, ast.BinOp, ast.UnaryOp,
-           ast.Compare, ast.BoolOp, ast.IfExp, ast.JoinedStr)  # fmt: skip
+#: What a placeholder may hold: names, attributes, subscripts and literals; never a
+#: call or an operator, so ``{print('x')}`` or ``{open(p).read()}`` runs nothing.
+_ALLOWED = (ast.Name, ast.Attribute, ast.Subscript, ast.Constant, ast.Load, ast.Slice,
+            ast.Tuple, ast.UnaryOp, ast.USub, ast.UAdd)  # fmt: skip
 
 
 class InterpolationError(ValueError):
@@ -35,7 +37,9 @@ def _is_placeholder(source: str) -> ast.expr | None:
         tree = ast.parse(source, mode="eval").body
     except SyntaxError:
         return None
-    if not isinstance(tree, _SIMPLE):
+    if not isinstance(tree, ast.Name | ast.Attribute | ast.Subscript):
+        return None
+    if not all(isinstance(node, _ALLOWED) for node in ast.walk(tree)):
         return None
     if not any(isinstance(node, ast.Name) for node in ast.walk(tree)):
         return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import re
 import shlex
 import sys
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from . import _api
+from ._exceptions import NscaleError
 from ._interpolate import InterpolationError, interpolate
 from ._options import KNOWN_EXTRAS, OPTIONS, OptionError
 from ._results import ChatResult
@@ -73,6 +75,49 @@ def chat_arguments(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+#: Flags that take no value (every other flag takes the word after it).
+_NO_VALUE = frozenset(
+    {name for names, spec in _TURN_FLAGS if spec.get("action") == "store_true" for name in names}
+    | {o.flag for o in OPTIONS if o.name == "logprobs"}
+    | {"--help", "-h"}
+)
+_WORD = re.compile(r"""(?:[^\s'"\\]|\\.|'[^']*'|"(?:[^"\\]|\\.)*")+""", re.S)
+
+
+def split_line(line: str) -> tuple[list[str], str]:
+    """``%chat`` line: (the leading options as argv, the prompt as typed).
+
+    Options are read like a shell reads words (quotes group, and go); the
+    first word that is not an option or an option's value starts the
+    prompt, which is kept exactly (``what's up`` needs no quoting). ``--``
+    ends the options. ValueError for unbalanced quotes among the options.
+    """
+    argv: list[str] = []
+    pos, wants_value = 0, False
+    while True:
+        while pos < len(line) and line[pos].isspace():
+            pos += 1
+        if pos == len(line):
+            return argv, ""
+        if not wants_value and (line[pos] != "-" or line[pos:].strip() == "-"):
+            return argv, line[pos:].strip()
+        match = _WORD.match(line, pos)
+        end = match.end() if match else pos
+        if end < len(line) and not line[end].isspace():
+            raise ValueError("No closing quotation")
+        (word,) = shlex.split(line[pos:end])
+        pos = end
+        if wants_value:
+            argv.append(word)
+            wants_value = False
+        elif word == "--":
+            return argv, line[pos:].strip()
+        else:
+            argv.append(word)
+            wants_value = "=" not in word and word not in _NO_VALUE
+    return argv, ""  # pragma: no cover
+
+
 @magics_class
 class ChatMagics(Magics):
     """``%%chat`` and ``%chat``: talk to the nscale API (or any OpenAI-compatible server)."""
@@ -97,31 +142,44 @@ class ChatMagics(Magics):
     @argument("prompt", nargs="*", help="The prompt (or a subcommand: %%chat help).")
     @line_magic("chat")  # type: ignore[arg-type]
     def chat_line(self, line: str) -> None:
-        """%chat [options] PROMPT, or %chat SUBCOMMAND (%chat help lists them)."""
+        """%chat [options] PROMPT, or %chat SUBCOMMAND (%chat help lists them).
+
+        Options come first; the rest of the line is the prompt, as typed
+        (quotes and apostrophes included).
+        """
         from ._subcommands import dispatch
 
         if dispatch(self, line):
             return
-        args = self._parse(self.chat_line, line)
+        try:
+            argv, prompt = split_line(line)
+        except ValueError as exc:  # unbalanced quotes among the options
+            raise UsageError(f"%chat: {exc} in the options of {line!r}") from None
+        args = self._parse(self.chat_line, argv)
         if args is None:
             return
-        if not args.prompt:
+        if not prompt:
             raise UsageError("%chat PROMPT, %%chat (cell) or %chat SUBCOMMAND (see %chat help)")
-        self._run(args, " ".join(args.prompt))
+        self._run(args, prompt)
 
     # -- parsing --------------------------------------------------------------------
-    def _parse(self, magic: Any, line: str) -> Any:
+    def _parse(self, magic: Any, line: str | list[str]) -> Any:
         """The parsed options (None after showing ``--help``)."""
-        try:
-            argv = shlex.split(line)  # POSIX: quoted JSON arrives without its quotes
-        except ValueError as exc:  # unbalanced quotes
-            raise UsageError(f"%chat: {exc} in {line!r}") from None
+        if isinstance(line, str):
+            try:
+                argv = shlex.split(line)  # POSIX: quoted JSON arrives without its quotes
+            except ValueError as exc:  # unbalanced quotes
+                raise UsageError(f"%chat: {exc} in {line!r}") from None
+        else:
+            argv = line
         if "--help" in argv or "-h" in argv:
             print(magic.parser.format_help())
             return None
         args = magic.parser.parse_args(argv)
         if getattr(args, "prompt", None) and magic is self.chat_cell:
             raise UsageError(f"%%chat: unexpected text on the magic line: {args.prompt!r}")
+        if args.out is not None and not args.out.isidentifier():
+            raise UsageError(f"--out: {args.out!r} is not a variable name")
         return args
 
     def _options(self, args: Any) -> dict[str, Any]:
@@ -203,7 +261,10 @@ class ChatMagics(Magics):
         if not text.strip():
             raise UsageError("%%chat: the cell is empty: write the prompt in the cell")
         spec = self.spec(args, text)
-        self._ensure_key()
+        try:
+            self._ensure_key()
+        except NscaleError as exc:  # a base URL that is not one
+            raise UsageError(str(exc)) from None
         session = self.session
         if args.thread:
             session.current = args.thread
@@ -233,6 +294,8 @@ class ChatMagics(Magics):
             raise UsageError(str(exc)) from None
         except KeyError as exc:
             raise UsageError(f"--tools: {exc.args[0]}") from None
+        except NscaleError as exc:
+            raise UsageError(str(exc)) from None
 
     def show(self, turn: Turn, *, quiet: bool = False) -> TurnOutcome | None:
         """Run ``turn`` here, rendering its events; one stderr line for what went wrong."""
@@ -275,15 +338,52 @@ class ChatMagics(Magics):
 
     def _ensure_key(self) -> None:
         if self.session.needs_key:
-            key = getpass.getpass("nscale API key (NSCALE_API_KEY is not set): ")
+            key = ask_key("nscale API key (NSCALE_API_KEY is not set): ")
             if not key.strip():
                 raise UsageError("no API key: set NSCALE_API_KEY or enter it when asked")
             self.session.set_key(key)
 
 
+def ask_key(prompt: str) -> str:
+    """The key, typed hidden; a front end that cannot ask (nbclient, papermill) gets one line."""
+    from IPython.core.error import StdinNotImplementedError
+
+    try:
+        return getpass.getpass(prompt)
+    except (StdinNotImplementedError, EOFError):
+        raise UsageError(
+            "no API key, and this front end cannot ask for one: set NSCALE_API_KEY in the "
+            "environment that starts Jupyter (or use %chat local for the local engine)"
+        ) from None
+
+
 def _say(text: str) -> None:
     """One line on stderr: how every face of the magic reports a problem."""
     print(f"nscale: {text}", file=sys.stderr)
+
+
+# -- input ---------------------------------------------------------------------------
+_CHAT_LINE = re.compile(r"^(?P<indent>[ \t]*)%chat[ \t]+(?P<rest>\S.*\?)[ \t]*$")
+
+
+def question_marks(lines: list[str]) -> list[str]:
+    """``%chat How are you?`` is a question for the model, not IPython's help on ``you``.
+
+    IPython reads a line ending in ``?`` as a help request before any magic
+    runs; this cleanup transform turns such a ``%chat`` line into the magic's
+    call first. ``%chat?`` and ``%chat ?`` still show the help.
+    """
+    if lines and lines[0].lstrip().startswith("%%"):
+        return lines  # a cell magic's body is its own
+    out = []
+    for line in lines:
+        match = _CHAT_LINE.match(line.rstrip("\n"))
+        if match is None or match["rest"].strip() == "?":
+            out.append(line)
+        else:
+            call = f"get_ipython().run_line_magic('chat', {match['rest']!r})"
+            out.append(f"{match['indent']}{call}\n")
+    return out
 
 
 # -- loading -------------------------------------------------------------------------
@@ -294,6 +394,8 @@ def load_ipython_extension(ipython: InteractiveShell) -> None:
         return  # autoloaded already: a notebook's own %load_ext changes nothing
     magics = ChatMagics(ipython, session)
     ipython.register_magics(magics)
+    if question_marks not in ipython.input_transformers_cleanup:
+        ipython.input_transformers_cleanup.append(question_marks)
     configurables: list[Any] = ipython.configurables
     if session.settings not in configurables:
         configurables.append(session.settings)
@@ -306,6 +408,8 @@ def unload_ipython_extension(ipython: InteractiveShell) -> None:
     for kind in ("line", "cell"):
         manager.magics[kind].pop("chat", None)
     manager.registry.pop("ChatMagics", None)
+    if question_marks in ipython.input_transformers_cleanup:
+        ipython.input_transformers_cleanup.remove(question_marks)
     session = _api.default_session()
     configurables: list[Any] = ipython.configurables
     if session.settings in configurables:

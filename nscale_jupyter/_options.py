@@ -65,8 +65,12 @@ class Option:
     def range_text(self) -> str:
         if self.minimum is None and self.maximum is None:
             return ""
-        lo = "" if self.minimum is None else f"{self.minimum:g}"
-        hi = "" if self.maximum is None else f"{self.maximum:g}"
+
+        def number(x: float) -> str:
+            return str(int(x)) if self.kind == "int" else f"{x:g}"
+
+        lo = "" if self.minimum is None else number(self.minimum)
+        hi = "" if self.maximum is None else number(self.maximum)
         left = "(" if self.exclusive_minimum else "["
         if hi:
             return f"{left}{lo}, {hi}]"
@@ -89,7 +93,8 @@ class Option:
             )
             too_high = self.maximum is not None and value > self.maximum
             if too_low or too_high:
-                raise OptionError(f"{self.flag}: {value:g} is out of range {self.range_text}")
+                shown = value if isinstance(value, int) else f"{value:g}"
+                raise OptionError(f"{self.flag}: {shown} is out of range {self.range_text}")
             return value
         if self.kind == "bool":
             if not isinstance(value, bool):
@@ -98,13 +103,15 @@ class Option:
         if self.kind == "choice" and value not in self.choices:
             raise OptionError(f"{self.flag}: {value!r} is not one of {', '.join(self.choices)}")
         if self.kind == "strs":
-            if isinstance(value, str):
-                return (value,)
-            if not all(isinstance(v, str) for v in value):
+            values = (value,) if isinstance(value, str) else tuple(value)
+            if not all(isinstance(v, str) for v in values):
                 raise OptionError(f"{self.flag}: expected strings, got {value!r}")
-            return tuple(value)
+            checker = _CHECKS.get(self.name)
+            return checker(self, values) if checker else values
         if self.kind == "str" and not isinstance(value, str) and self.name not in _CHECKS:
             raise OptionError(f"{self.flag}: expected text, got {value!r}")
+        if self.kind == "str" and isinstance(value, str) and not value.strip():
+            raise OptionError(f"{self.flag}: empty (leave it out to use the default)")
         checker = _CHECKS.get(self.name)
         return checker(self, value) if checker else value
 
@@ -402,8 +409,12 @@ def parse_option(name: str, text: str) -> tuple[str, Any]:
     opt = option(name)
     if text.strip().lower() in ("none", "null", "unset", ""):
         return opt.name, opt.default  # back to the table's default (None: not sent)
-    if opt.name == "tools":
-        return opt.name, tuple(t.strip() for t in text.split(",") if t.strip())
+    if opt.kind == "strs":  # a JSON list, or comma-separated words
+        stripped = text.strip()
+        words = _loads(opt, stripped) if stripped.startswith("[") else stripped.split(",")
+        if not isinstance(words, list):
+            raise OptionError(f"{opt.flag}: expected a list of strings")
+        return opt.name, opt.validate(tuple(w.strip() if isinstance(w, str) else w for w in words))
     return opt.name, opt.parse(text)
 
 

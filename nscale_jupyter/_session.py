@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._config import DEFAULT_BASE_URL, Secret, resolve_api_key, resolve_base_url
 from ._exceptions import APIError, ConfigError, NscaleError
-from ._options import EXTRAS, check_combination, option
+from ._options import EXTRAS, OptionError, check_combination, option
 from ._results import Model
 from ._settings import ChatSettings
 from ._types import ChatRequest, Message, ToolCall
@@ -224,7 +224,10 @@ class Session:
         from ._tools import tool_schemas
         from ._turn import Turn
 
+        self.base_url  # noqa: B018  (a base URL that is not one is refused now, not mid-turn)
         self.options_for(spec)
+        for message in spec.prompt:
+            _check_text(message.text)
         names = self.settings.tools
         wanted = spec.tools if spec.tools is not None else (list(names) if names else None)
         return Turn(self, spec, tool_schemas(wanted, self.tool_registry()))
@@ -268,6 +271,18 @@ class Session:
             tools=tuple(tools) or None,
             **values,
         )
+
+    def warnings(self, request: ChatRequest) -> list[str]:
+        """What the user should know before a request goes out (it is sent anyway)."""
+        choice = request.tool_choice
+        if self.base_url == DEFAULT_BASE_URL and (
+            choice == "required" or isinstance(choice, Mapping)
+        ):
+            return [
+                'nscale\'s API documents tool_choice "auto" and "none" only; '
+                f"{choice!r:.60} may be refused (a local vLLM accepts it)"
+            ]
+        return []
 
     def compare(
         self,
@@ -349,3 +364,14 @@ class Session:
             if m.id == model:
                 return m.max_model_len
         return None
+
+
+def _check_text(text: str) -> None:
+    """Text that cannot travel as UTF-8 (a lone surrogate) is refused before sending."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise OptionError(
+            f"the prompt holds a character that is not text ({text[exc.start]!r} at "
+            f"position {exc.start}); remove it"
+        ) from None

@@ -86,8 +86,10 @@ def dispatch(m: ChatMagics, line: str) -> bool:
         return False
     try:
         words = shlex.split(rest)
-    except ValueError:
-        return False  # unbalanced quotes: a prompt ("what's the weather like")
+    except ValueError as exc:
+        if command.fits is _assignments and "=" in rest.split(None, 1)[0]:
+            raise UsageError(f"{command.usage}: {exc} in {rest!r}") from None
+        return False  # unbalanced quotes: a prompt ("help me with Bob's code")
     if not command.fits(words):
         return False
     command.handler(m, rest.strip())
@@ -187,9 +189,9 @@ def _models(m: ChatMagics, rest: str) -> None:
 @subcommand("key", _none, "%chat key")
 def _key(m: ChatMagics, rest: str) -> None:
     """enter the API key (hidden input); it is kept in memory only."""
-    import getpass
+    from ._magics import ask_key
 
-    key = getpass.getpass("nscale API key: ")
+    key = ask_key("nscale API key: ")
     if key.strip():
         m.session.set_key(key)
         print("key set")

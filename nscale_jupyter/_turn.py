@@ -239,6 +239,8 @@ class Turn:
         head = (*session.system_messages(thread), *base)
         try:
             request = await self._first(thread, head)
+            for warning in self.session.warnings(request):
+                emit(TurnNotice(warning))
             if thread is not None and spec.record and spec.prompt:
                 session.last_request = request
             max_rounds = self._max_rounds()

@@ -95,6 +95,7 @@ class ChatRenderer:
         self._last = 0.0
         self._next = 0.0  # no update before this (clock time)
         self._printed_reasoning = False
+        self._notices: list[_Handle] = []
         self.result: ChatResult | None = None
 
     def view(self, index: int) -> ChoiceView:
@@ -144,9 +145,10 @@ class ChatRenderer:
             self._print(item.text)
 
     def notice(self, text: str) -> None:
-        """A one-line status message (retries)."""
+        """A one-line status message (retries): gone again once the reply arrives."""
         if self.rich:
-            self._display({"text/plain": text, "text/html": f"<i>{escape_html(text)}</i>"})
+            html = f"<i>{escape_html(text)}</i>"
+            self._notices.append(self._display({"text/plain": text, "text/html": html}))
         else:
             self._print(f"\n[{text}]\n")
 
@@ -168,6 +170,9 @@ class ChatRenderer:
             self.refresh()
         footer = footer_text(result, cut_off=cut_off) if show_footer else ""
         if self.rich:
+            if cut_off is None:  # the retries worked: their notices have done their job
+                for handle in self._notices:
+                    handle.update({"text/plain": ""}, raw=True)
             self._flush(footer=footer)
         else:
             view = self.view(0)

@@ -142,15 +142,17 @@ def test_model_defaults_to_the_only_served_model(ip: InteractiveShell, server: S
 
 
 def test_interpolation(ip: InteractiveShell, server: Server) -> None:
-    ip.user_ns.update(city="Paris", n=3)
+    import types
+
+    ip.user_ns.update(city="Paris", days=[4, 5], trip=types.SimpleNamespace(to="Rome"))
     prompt = (
-        'Weather in {city} for {n + 1} days? JSON: {"a": 1}; {{city}}; '
-        "ts: function f() { return x; }; tex: \\frac{a}{b}; {k: v for k in d}"
+        'Weather in {city} for {days[0]} days, then {trip.to}? JSON: {"a": 1}; {{city}}; '
+        "ts: function f() { return x; }; tex: \\frac{a}{b}; {k: v for k in d}; {days[0] + 1}"
     )
     cell(ip, "-m m", prompt)
     assert server.last["messages"][-1]["content"] == (
-        'Weather in Paris for 4 days? JSON: {"a": 1}; {city}; '
-        "ts: function f() { return x; }; tex: \\frac{a}{b}; {k: v for k in d}"
+        'Weather in Paris for 4 days, then Rome? JSON: {"a": 1}; {city}; '
+        "ts: function f() { return x; }; tex: \\frac{a}{b}; {k: v for k in d}; {days[0] + 1}"
     )
     cell(ip, "-m m --no-interpolate", "{city} {{x}}")
     assert server.last["messages"][-1]["content"] == "{city} {{x}}"
