@@ -74,7 +74,7 @@ def test_fault(shell: InteractiveShell, srv: FaultServer, name: str) -> None:
     for text in (shown, stderr):
         assert "Traceback" not in text and KEY not in text
     terminal = ChatMagics._terminal(shell.magics_manager.registry["ChatMagics"])
-    for expected in fault.shown:
+    for expected in [*fault.shown, *fault.transient]:  # captured: every update too
         if terminal and expected.startswith("&lt;"):  # the terminal prints text, not HTML
             expected = expected.replace("&lt;", "<")
         assert expected in shown + stderr, (expected, shown, stderr)

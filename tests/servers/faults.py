@@ -35,6 +35,7 @@ class Fault:
 
     replies: list[Reply]
     shown: list[str] = field(default_factory=list)  # in the cell's display
+    transient: list[str] = field(default_factory=list)  # shown while waiting, gone after
     message: str | None = None  # in the one stderr line (None: no error line)
     recorded: str | None = None  # the assistant text kept in history (None: turn not added)
     cut_off: bool = False  # the kept reply is marked as cut off
@@ -70,7 +71,8 @@ FAULTS: dict[str, Fault] = {
             ),
             text_reply(["recovered"]),
         ],
-        shown=["retrying in 0.2 s (1/2): 429 slow down", "recovered"],
+        shown=["recovered"],
+        transient=["retrying in 0.2 s (1/2): 429 slow down"],
         recorded="recovered",
     ),
     "500": Fault(
