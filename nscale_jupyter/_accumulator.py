@@ -20,6 +20,7 @@ from ._events import (
     UsageUpdate,
 )
 from ._prompt_logprobs import PromptLogprobs
+from ._redact import KeyRedactor, TextGuard
 from ._results import ChatResult, Choice, LazySequence, Timing, TokenLogprobs, Usage
 from ._types import ChatRequest, ToolCall
 
@@ -50,23 +51,29 @@ class RawChunks(LazySequence[Any]):
 
 
 class _ToolState:
-    __slots__ = ("arguments", "id", "name", "type")
+    __slots__ = ("arguments", "guard", "id", "name", "type")
 
     def __init__(self) -> None:
         self.id: str | None = None
         self.name: str | None = None
         self.type = "function"
         self.arguments: list[str] = []
+        self.guard: TextGuard | None = None
+
+    def text(self) -> str:
+        return "".join(self.arguments) + (self.guard.pending() if self.guard else "")
 
 
 class _ChoiceState:
     __slots__ = (
         "content",
+        "content_guard",
         "finish_reason",
         "logprob_chunks",
         "logprob_count",
         "logprobs",
         "reasoning",
+        "reasoning_guard",
         "role",
         "stop_reason",
         "tools",
@@ -82,15 +89,22 @@ class _ChoiceState:
         self.finish_reason: str | None = None
         self.stop_reason: str | int | None = None
         self.role = "assistant"
+        self.content_guard: TextGuard | None = None  # set when a key is to be scrubbed
+        self.reasoning_guard: TextGuard | None = None
 
     def snapshot(self, index: int) -> Choice:
+        content = "".join(self.content)
+        reasoning = "".join(self.reasoning)
+        if self.content_guard is not None:
+            content += self.content_guard.pending()
+        if self.reasoning_guard is not None:
+            reasoning += self.reasoning_guard.pending()
         return Choice(
             index=index,
-            content="".join(self.content) or None,
-            reasoning="".join(self.reasoning) or None,
+            content=content or None,
+            reasoning=reasoning or None,
             tool_calls=tuple(
-                ToolCall(t.id, t.name, "".join(t.arguments), i, t.type)
-                for i, t in sorted(self.tools.items())
+                ToolCall(t.id, t.name, t.text(), i, t.type) for i, t in sorted(self.tools.items())
             ),
             logprobs=None
             if self.logprobs is None
@@ -112,12 +126,17 @@ class StreamAccumulator:
       first piece that has them, argument fragments concatenated);
     - ``n > 1`` choices may interleave, or share a chunk;
     - the usage-only final chunk (``choices: []``) sets usage; the last wins.
+
+    With a ``redactor``, content, reasoning and tool-call arguments pass
+    through a :class:`TextGuard` each: neither the events nor the result
+    carry the key, even split across chunks.
     """
 
     __slots__ = (
         "_choices",
         "_prompt_logprobs",
         "_raw",
+        "_redactor",
         "created",
         "id",
         "model",
@@ -125,7 +144,8 @@ class StreamAccumulator:
         "usage",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, redactor: KeyRedactor | None = None) -> None:
+        self._redactor = redactor
         self._choices: dict[int, _ChoiceState] = {}
         self.usage: Usage | None = None
         self.id: str | None = None
@@ -162,6 +182,9 @@ class StreamAccumulator:
         state = self._choices.get(index)
         if state is None:
             state = self._choices[index] = _ChoiceState()
+            if self._redactor is not None:
+                state.content_guard = self._redactor.guard()
+                state.reasoning_guard = self._redactor.guard()
         delta = c.get("delta") or {}
         if delta:
             role = delta.get("role")
@@ -170,17 +193,21 @@ class StreamAccumulator:
             reasoning = delta.get("reasoning")
             if reasoning is None:
                 reasoning = delta.get("reasoning_content")
+            if reasoning and state.reasoning_guard is not None:
+                reasoning = state.reasoning_guard.feed(reasoning)
             if reasoning:
                 state.reasoning.append(reasoning)
                 events.append(ReasoningDelta(index, reasoning))
             content = delta.get("content")
+            if content and state.content_guard is not None:
+                content = state.content_guard.feed(content)
             if content:
                 state.content.append(content)
                 events.append(ContentDelta(index, content))
             calls = delta.get("tool_calls")
             if calls:
                 for call in calls:
-                    self._feed_tool(index, state, call, events)
+                    self._feed_tool(index, state, call, events, self._redactor)
         logprobs = c.get("logprobs")
         if logprobs is not None:
             if state.logprobs is None:
@@ -201,7 +228,11 @@ class StreamAccumulator:
 
     @staticmethod
     def _feed_tool(
-        index: int, state: _ChoiceState, call: Mapping[str, Any], events: list[StreamEvent]
+        index: int,
+        state: _ChoiceState,
+        call: Mapping[str, Any],
+        events: list[StreamEvent],
+        redactor: KeyRedactor | None,
     ) -> None:
         call_id = call.get("id")
         tool_index = call.get("index")
@@ -212,6 +243,8 @@ class StreamAccumulator:
         tool = state.tools.get(tool_index)
         if tool is None:
             tool = state.tools[tool_index] = _ToolState()
+            if redactor is not None:
+                tool.guard = redactor.guard()
         if call_id and not tool.id:
             tool.id = call_id
         if call.get("type"):
@@ -221,6 +254,8 @@ class StreamAccumulator:
         if name and not tool.name:
             tool.name = name
         arguments = function.get("arguments") or ""
+        if arguments and tool.guard is not None:
+            arguments = tool.guard.feed(arguments)
         if arguments:
             tool.arguments.append(arguments)
         events.append(ToolCallDelta(index, tool_index, call_id, name, arguments))

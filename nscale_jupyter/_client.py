@@ -28,6 +28,7 @@ from ._exceptions import (
     api_error,
     parse_error_body,
 )
+from ._redact import KeyRedactor
 from ._results import ChatResult, Model, Timing
 from ._retry import RetryNotice, backoff_delay, should_retry
 from ._sse import SSEDecoder
@@ -90,6 +91,8 @@ class AsyncClient:
     ) -> None:
         self.base_url = resolve_base_url(base_url)
         self._key = resolve_api_key(api_key)
+        # What the server sends back is scrubbed of the key (see _redact).
+        self._redactor = KeyRedactor.for_key(self._key.reveal() if self._key else None)
         self.max_retries = max_retries
         self.on_retry = on_retry
         if self._key is not None and not (
@@ -145,7 +148,7 @@ class AsyncClient:
         """``GET /models``."""
         response = await self._send("GET", "/models", None, stream=False)
         try:
-            data = json.loads(response.content)
+            data = json.loads(self._scrub(response.content))
         except (ValueError, RecursionError) as exc:
             raise StreamError(f"the server sent a model list that is not JSON: {exc}") from None
         listed = data.get("data") if isinstance(data, dict) else None
@@ -181,6 +184,20 @@ class AsyncClient:
         """
         return ChatStream(self, request, on_retry or self.on_retry)
 
+    # -- scrubbing the key out of what came back -------------------------------
+    def _scrub(self, data: bytes) -> bytes:
+        return data if self._redactor is None else self._redactor.data(data)
+
+    def _scrub_error(self, body: Any) -> Any:
+        return body if self._redactor is None else self._redactor.error_body(body)
+
+    @property
+    def _error_scrub(self) -> Callable[[str], str] | None:
+        return None if self._redactor is None else self._redactor.error_text
+
+    def _scrub_text(self, text: str) -> str:
+        return text if self._redactor is None else self._redactor.error_text(text)
+
     # -- transport -----------------------------------------------------------
     async def _send(
         self,
@@ -210,16 +227,22 @@ class AsyncClient:
                     f"{self.base_url} did not answer in time ({type(exc).__name__})"
                 ) from None
             except httpx.TransportError as exc:
-                reason = str(exc) or "the connection failed, with no reason given"
-                raise ConnectError(f"{self.base_url}: {type(exc).__name__}: {reason}") from None
+                said = str(exc) or "the connection failed, with no reason given"
+                reason = self._scrub_text(f"{self.base_url}: {type(exc).__name__}: {said}")
+                raise ConnectError(reason) from None
             else:
                 if response.is_success:
                     if not stream:
                         await response.aread()
                     return response
-                content = await response.aread()
+                content = self._scrub_error(await response.aread())
                 await response.aclose()
-                error = api_error(response.status_code, content, dict(response.headers))
+                error = api_error(
+                    response.status_code,
+                    content,
+                    self._scrub_error(dict(response.headers)),
+                    self._error_scrub,
+                )
                 if attempt >= self.max_retries or not should_retry(
                     response.status_code, response.headers, error.message
                 ):
@@ -241,7 +264,7 @@ class ChatStream:
         self.request = request
         self._client = client
         self._on_retry = on_retry
-        self._acc = StreamAccumulator()
+        self._acc = StreamAccumulator(client._redactor)
         self._response: httpx.Response | None = None
         self._result: ChatResult | None = None
         self._start = 0.0
@@ -306,16 +329,19 @@ class ChatStream:
         )
         acc = self._acc
         decoder = SSEDecoder()
+        scrub = self._client._redactor
         done = False
         try:
             try:
                 async for raw in response.aiter_bytes():  # decoded (gzip), split by us
                     for sse in decoder.feed(raw):
-                        for event in self._handle(acc, sse.data_bytes, sse.event):
+                        data = sse.data_bytes if scrub is None else scrub.data(sse.data_bytes)
+                        for event in self._handle(acc, data, sse.event):
                             yield event
                 if not done:
                     for sse in decoder.flush():
-                        for event in self._handle(acc, sse.data_bytes, sse.event):
+                        data = sse.data_bytes if scrub is None else scrub.data(sse.data_bytes)
+                        for event in self._handle(acc, data, sse.event):
                             yield event
             except _Done:
                 done = True
@@ -341,14 +367,17 @@ class ChatStream:
             stream=False,
             on_retry=self._on_retry,
         )
+        client = self._client
+        content = client._scrub(response.content)
         try:
-            data = json.loads(response.content)
+            data = json.loads(content)
         except (ValueError, RecursionError) as exc:
             raise StreamError(f"the server sent a response that is not JSON: {exc}") from None
         if not isinstance(data, dict):
-            raise StreamError(f"the server sent an unexpected response: {response.content[:80]!r}")
+            raise StreamError(f"the server sent an unexpected response: {content[:80]!r}")
         if data.get("error"):
-            type_, message, _, code = parse_error_body(data)
+            body = client._scrub_error(data)
+            type_, message, _, code = parse_error_body(body, client._error_scrub)
             raise InStreamError(message, None, type=type_, code=code)
         events = self._acc.feed_response(data)
         elapsed = time.perf_counter() - self._start
@@ -372,7 +401,9 @@ class ChatStream:
             message = f"the server sent an unexpected chunk: {data[:80]!r}"
             raise StreamError(message, self.partial(error=message))
         if chunk.get("error") or event == "error":
-            type_, message, _, code = parse_error_body(chunk)
+            type_, message, _, code = parse_error_body(
+                self._client._scrub_error(chunk), self._client._error_scrub
+            )
             raise InStreamError(message, self.partial(error=message), type=type_, code=code)
         events = acc.feed(chunk, data)
         if self._first is None and any(isinstance(e, _FIRST_TOKEN_EVENTS) for e in events):

@@ -19,15 +19,21 @@ NscaleError
 ```
 
 Messages never contain the API key: the client builds them from the
-server's status and message only.
+server's status and message only, and scrubs what the server sent (body,
+headers, in-stream errors) of the key first (``nscale_jupyter._redact``);
+``scrub`` below is applied once more to the parsed texts, for a key the
+server hid behind JSON escapes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._results import ChatResult
+
+Scrub = Callable[[str], str]
 
 __all__ = [
     "APIError",
@@ -200,13 +206,28 @@ def error_class_for(status: int) -> type[APIError]:
 
 
 def parse_error_body(
-    body: bytes | str | object,
+    body: bytes | str | object, scrub: Scrub | None = None
 ) -> tuple[str | None, str, str | None, int | str | None]:
     """Normalise any error body to ``(type, message, param, code)``.
 
     Accepts ``{"error": {...}}``, era-A ``{"object": "error", ...}``,
     ``{"error": "Unauthorized"}``, ``{"detail": ...}``, other JSON, text or HTML.
+    ``scrub`` (the key's redactor) is applied to each text returned.
     """
+    type_, message, param, code = _parse_error_body(body)
+    if scrub is None:
+        return type_, message, param, code
+    return (
+        None if type_ is None else scrub(type_),
+        scrub(message),
+        None if param is None else scrub(param),
+        scrub(code) if isinstance(code, str) else code,
+    )
+
+
+def _parse_error_body(
+    body: bytes | str | object,
+) -> tuple[str | None, str, str | None, int | str | None]:
     import json
 
     data: object = body
@@ -247,10 +268,13 @@ def _clip(text: str, limit: int = 300) -> str:
 
 
 def api_error(
-    status: int, body: bytes | str | object, headers: dict[str, str] | None = None
+    status: int,
+    body: bytes | str | object,
+    headers: dict[str, str] | None = None,
+    scrub: Scrub | None = None,
 ) -> APIError:
-    """Build the right APIError for a non-2xx response."""
-    type_, message, param, code = parse_error_body(body)
+    """Build the right APIError for a non-2xx response (its texts passed through ``scrub``)."""
+    type_, message, param, code = parse_error_body(body, scrub)
     kw: dict[str, object] = {
         "status_code": status,
         "type": type_,

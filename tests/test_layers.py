@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "nscale_jupyter"
 
 PURE = {
     "_types", "_results", "_options", "_events", "_sse", "_accumulator", "_exceptions",
-    "_retry", "_config", "_schema", "_interpolate", "_sampling", "_prompt_logprobs",
+    "_retry", "_config", "_schema", "_interpolate", "_sampling", "_prompt_logprobs", "_redact",
 }  # fmt: skip
 CLIENT = {"_client", "_sync"}
 SESSION = {"_session", "_turn", "_bridge", "_tools", "_compare", "_api", "_settings"}

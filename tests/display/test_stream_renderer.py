@@ -103,9 +103,9 @@ def test_model_html_is_escaped_everywhere() -> None:
 
 def test_code_blocks_stay_literal() -> None:
     text = "Use `<b>` like this:\n```html\n<b>bold</b>\n```\nthen <i>"
-    md = safe_markdown(text)
-    assert "```html\n<b>bold</b>\n```" in md and "`<b>`" in md
-    assert md.endswith("then &lt;i>")
+    md = safe_markdown(text)  # code is ours: <code>/<pre><code>, content as entities
+    assert "\n<pre><code>&lt;b&gt;bold&lt;/b&gt;&#10;</code></pre>\n" in md
+    assert md.startswith("Use <code>&lt;b&gt;</code> like") and md.endswith("then &lt;i>")
 
 
 def test_reasoning_folded_above_the_answer() -> None:
