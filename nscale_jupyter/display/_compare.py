@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from .._compare import Comparison
 from .._events import result_events
 from ._choice import ChoiceView, column_html
+from ._escape import inert_html
 from ._footer import footer_text
 
 __all__ = ["compare_bundle"]
@@ -51,4 +52,4 @@ def compare_bundle(comparisons: Sequence[Comparison], plots: bool = True) -> dic
         cells.append(column_html(title, _view(c) + plot, foot, error=c.error is not None))
         plain.append(f"[{title}]\n{text}\n({foot})")
     html = f"<div style='display:flex;gap:8px;flex-wrap:wrap'>{''.join(cells)}</div>"
-    return {"text/html": html, "text/plain": "\n\n".join(plain)}
+    return {"text/html": inert_html(html), "text/plain": "\n\n".join(plain)}

@@ -34,7 +34,7 @@ import bisect
 import re
 from typing import NamedTuple
 
-__all__ = ["MarkdownEscaper", "escape_html", "safe_markdown"]
+__all__ = ["MarkdownEscaper", "escape_html", "inert_html", "safe_markdown"]
 
 # -- HTML ------------------------------------------------------------------------
 _HTML = str.maketrans(
@@ -84,6 +84,16 @@ _INLINE = re.compile(
     r"|(?P<tildes>~{3,})"  # would open a fence in a list or quote
 )
 _TICKS = re.compile(r"`+")
+
+
+def inert_html(html: str) -> str:
+    """An HTML output that JupyterLab's MathJax leaves alone.
+
+    MathJax typesets ``$...$`` and ``\\(...\\)`` it finds in the page's text,
+    entities decoded, after the output is in place: model text in an HTML
+    output must sit inside this class to stay text.
+    """
+    return f'<div class="mathjax_ignore">{html}</div>'
 
 
 def _plain(text: str) -> str:

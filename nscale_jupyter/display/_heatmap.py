@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from .._events import ContentDelta, LogprobsDelta, StreamEvent
 from .._results import NEG_INF_SENTINEL, ChatResult, TokenLogprob
-from ._escape import escape_html
+from ._escape import escape_html, inert_html
 from ._tokens import AlignedToken, align
 
 __all__ = ["HeatmapPart", "heatmap_html", "probability_colour"]
@@ -74,7 +74,7 @@ def _legend() -> str:
 def heatmap_html(entries: Sequence[TokenLogprob], text: str) -> str:
     """The heatmap of a reply's tokens, as escaped HTML."""
     spans = "".join(_span(t) for t in align(entries, text))
-    return (
+    return inert_html(
         '<div class="nscale-heatmap" style="white-space:pre-wrap;line-height:1.7;'
         f'font-family:var(--jp-code-font-family,monospace)">{spans}</div>{_legend()}'
     )

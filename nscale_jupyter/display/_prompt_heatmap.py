@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .._prompt_logprobs import PromptLogprob
 from .._results import NEG_INF_SENTINEL, ChatResult
-from ._escape import escape_html
+from ._escape import escape_html, inert_html
 from ._heatmap import probability_colour
 
 __all__ = ["PromptHeatmap", "prompt_heatmap", "prompt_heatmap_html", "rank_score"]
@@ -146,7 +146,7 @@ def prompt_heatmap_html(
     if by not in BY:
         raise ValueError(f"by must be one of {', '.join(BY)}, not {by!r}")
     spans = "".join(_span(e, by) for e in entries)
-    return (
+    return inert_html(
         '<div class="nscale-prompt-heatmap" style="white-space:pre-wrap;line-height:1.7;'
         f'font-family:var(--jp-code-font-family,monospace)">{spans}</div>'
         f"{_legend(by)}{_table(entries, table) if table > 0 else ''}"

@@ -31,7 +31,7 @@ from .._events import (
 from .._results import ChatResult
 from .._retry import RetryNotice
 from ._choice import ChoiceView, column_html
-from ._escape import escape_html
+from ._escape import escape_html, inert_html
 from ._footer import footer_text
 
 __all__ = ["ChatRenderer", "Part"]
@@ -147,7 +147,7 @@ class ChatRenderer:
     def notice(self, text: str) -> None:
         """A one-line status message (retries): gone again once the reply arrives."""
         if self.rich:
-            html = f"<i>{escape_html(text)}</i>"
+            html = inert_html(f"<i>{escape_html(text)}</i>")
             self._notices.append(self._display({"text/plain": text, "text/html": html}))
         else:
             self._print(f"\n[{text}]\n")
@@ -208,7 +208,7 @@ class ChatRenderer:
         if len(views) > 1:
             columns = "".join(column_html(f"choice {v.index}", v.html()) for v in views)
             foot = f"<div><sub>{escape_html(footer)}</sub></div>" if footer else ""
-            bundle["text/html"] = (
+            bundle["text/html"] = inert_html(
                 f"<div style='display:flex;gap:8px;flex-wrap:wrap'>{columns}</div>{foot}"
             )
         else:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .._events import StreamEvent, ToolCallDelta
-from ._escape import escape_html
+from ._escape import escape_html, inert_html
 
 if TYPE_CHECKING:  # pragma: no cover
     from .._tools import ToolOutcome
@@ -123,4 +123,4 @@ class ToolCardPart:
             if card.result is not None:
                 line += f"\n  result: {card.result}"
             plain.append(line)
-        return {"text/html": "".join(html), "text/plain": "\n".join(plain)}
+        return {"text/html": inert_html("".join(html)), "text/plain": "\n".join(plain)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .._types import Message
-from ._escape import escape_html
+from ._escape import escape_html, inert_html
 
 __all__ = ["transcript_bundle"]
 
@@ -35,4 +35,4 @@ def transcript_bundle(name: str, messages: Sequence[Message]) -> dict[str, str]:
             f"<div style='white-space:pre-wrap;margin-left:1em'>{escape_html(body)}</div></div>"
         )
     html = f"<div><i>thread {escape_html(name)}</i>{''.join(rows) or ' (empty)'}</div>"
-    return {"text/plain": "\n".join(plain), "text/html": html}
+    return {"text/plain": "\n".join(plain), "text/html": inert_html(html)}

@@ -25,7 +25,7 @@ from .._turn import (
     TurnNotice,
     TurnOutcome,
 )
-from ._escape import escape_html
+from ._escape import escape_html, inert_html
 from ._stream import Bundle, ChatRenderer
 
 __all__ = ["TurnRenderer"]
@@ -112,11 +112,12 @@ class TurnRenderer:
             current.finish(outcome.result, cut_off=outcome.cut_off)
 
     def notice(self, text: str) -> None:
+        bundle = {"text/plain": text, "text/html": inert_html(f"<i>{escape_html(text)}</i>")}
         if self.rich and self._display is not None:
-            self._display({"text/plain": text, "text/html": f"<i>{escape_html(text)}</i>"})
+            self._display(bundle)
         elif self.rich:
             from IPython.display import display
 
-            display({"text/plain": text, "text/html": f"<i>{escape_html(text)}</i>"}, raw=True)
+            display(bundle, raw=True)
         else:
             (self._out or sys.stdout).write(f"[{text}]\n")

@@ -116,7 +116,8 @@ def test_newlines_get_a_visible_marker() -> None:
 
 def test_result_method_and_missing_prompt_logprobs() -> None:
     view = recorded_result().prompt_heatmap(by="rank", table=3)
-    assert view._repr_html_().startswith('<div class="nscale-prompt-heatmap"')
+    shown = view._repr_html_()
+    assert shown.startswith('<div class="mathjax_ignore"><div class="nscale-prompt-heatmap"')
     assert "The 3 most surprising prompt tokens" in view.html
     assert "capital of France" in str(view)
     with pytest.raises(ValueError, match="prompt_logprobs"):

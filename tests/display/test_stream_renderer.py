@@ -182,3 +182,32 @@ def test_tick_shows_text_held_back_by_coalescing() -> None:
     clock.now = 0.2  # the stream stalls; a tick shows what is held back
     r.tick()
     assert screen.displays[0]["text/markdown"] == "Once upon"
+
+
+def test_every_html_view_is_left_alone_by_mathjax() -> None:
+    """JupyterLab typesets $...$ it finds in an HTML output's text: each view opts out."""
+    from nscale_jupyter import Message, TokenLogprob, ToolCallDelta
+    from nscale_jupyter._compare import Comparison
+    from nscale_jupyter.display._compare import compare_bundle
+    from nscale_jupyter.display._heatmap import heatmap_html
+    from nscale_jupyter.display._toolcard import ToolCardPart
+    from nscale_jupyter.display._transcript import transcript_bundle
+
+    math = "costs $x$ and $$y$$ \\(z\\)"
+    r, screen, _ = renderer()
+    r.feed(ContentDelta(1, math))
+    r.feed(ContentDelta(0, math))
+    r.feed(RetryNotice(1, 2, 0.1, math))
+    r.finish(None, cut_off="gave up")  # the notice stays when the reply did not come
+    cards = ToolCardPart(0)
+    cards.feed(ToolCallDelta(0, 0, "t1", "f", '{"a": "' + math + '"}'))
+    views = [
+        *(b["text/html"] for b in screen.displays if "text/html" in b),
+        compare_bundle([Comparison("seed", 1, result(math))], plots=False)["text/html"],
+        heatmap_html([TokenLogprob(math, -0.1)], math),
+        cards.render()["text/html"],
+        transcript_bundle("t", [Message.user(math)])["text/html"],
+    ]
+    assert len(views) == 6
+    for html in views:
+        assert html.startswith('<div class="mathjax_ignore">'), html[:80]
