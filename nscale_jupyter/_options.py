@@ -343,6 +343,15 @@ OPTIONS: tuple[Option, ...] = (
         extra=True,
     ),
     Option(
+        "prompt_logprobs",
+        "int",
+        "vLLM: the log-probability of every prompt token and its K most likely "
+        "alternatives (vLLM refuses it on a stream: the reply comes whole).",
+        minimum=0,
+        maximum=20,
+        extra=True,
+    ),
+    Option(
         "repetition_penalty",
         "float",
         "vLLM: >1 discourages repetition (1 = off).",
@@ -372,7 +381,6 @@ KNOWN_EXTRAS = frozenset(
         "include_stop_str_in_output",
         "ignore_eos",
         "skip_special_tokens",
-        "prompt_logprobs",
         "include_reasoning",
         "echo",
         "add_generation_prompt",
