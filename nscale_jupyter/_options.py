@@ -333,6 +333,9 @@ OPTIONS: tuple[Option, ...] = (
         "vLLM: sample from the K most likely tokens (-1 = off).",
         minimum=-1,
         extra=True,
+        panel=True,
+        start=-1,
+        slider_max=50,
     ),
     Option(
         "min_p",
@@ -341,6 +344,8 @@ OPTIONS: tuple[Option, ...] = (
         minimum=0,
         maximum=1,
         extra=True,
+        panel=True,
+        start=0.0,
     ),
     Option(
         "prompt_logprobs",
