@@ -64,7 +64,8 @@ class WhatIf:
         self.branch_view = w.HTML()
         self.sample.on_click(lambda _: on_sample())
         self.branch.on_click(lambda _: on_branch(self.position.value, self.alternative.value))
-        self.position.observe(lambda _: self._position_moved(), "value")
+        self._filling = False
+        self.position.observe(self._position_chosen, "value")
         settings.observe(lambda _: self.redraw(), list(KNOBS))
         self.box = w.VBox([
             w.HTML("<b>what if</b>: this position's next-token distribution through vLLM's "
@@ -87,12 +88,17 @@ class WhatIf:
             return
         self.box.layout.display = ""
         options = [(_option(i, e), i) for i, e in enumerate(self.entries)]
-        start = least_sure(self.entries)
-        if self.position.value == start and self.position.options == tuple(options):
+        self._filling = True  # new options move the value: draw once, at the end
+        try:
+            self.position.options = options
+            self.position.value = least_sure(self.entries)
+        finally:
+            self._filling = False
+        self._position_moved()
+
+    def _position_chosen(self, _: object) -> None:
+        if not self._filling:
             self._position_moved()
-            return
-        self.position.options = options
-        self.position.value = start  # observed: draws
 
     def _position_moved(self) -> None:
         if not self.entries or self.position.value is None:

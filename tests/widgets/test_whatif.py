@@ -63,6 +63,10 @@ def test_sliders_redraw_with_no_request(session: Session, server: Server) -> Non
         await panel.run()
         whatif = panel.whatif
         assert whatif.box.layout.display == "" and whatif.position.value == 1  # least sure
+        assert whatif.redraws == 1  # drawn once for the new reply
+        whatif.position.value = 0  # another position: its alternatives and a new image
+        assert [label for label, _ in whatif.alternative.options] == ["The (90.5%)", "A (8.2%)"]
+        whatif.position.value = 1
         labels = [label for label, _ in whatif.alternative.options]
         assert labels == [" <b>cat (40.7%)", " dog (36.8%)", " fox (13.5%)"]
         before, images = server.requests, [bytes(whatif.image.value)]
