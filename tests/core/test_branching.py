@@ -118,3 +118,11 @@ def test_side_by_side_escapes_the_model_text(session: Session) -> None:
     assert "nscale-branch" in html and "&lt;b&gt;cat" in html
     assert tags(html).tags.count("mark") == 2 and tags(html).tags.count("b") == 2  # titles
     assert "Branch at 1" in repr(branch)
+
+
+def test_the_cell_heatmap_says_how_to_branch_at_each_token(session: Session) -> None:
+    from nscale_jupyter.display._heatmap import heatmap_html
+
+    result = original(session)
+    html = heatmap_html(list(result.logprobs or ()), result.text)
+    assert all(f"_.branch({i}, " in html for i in range(3))
