@@ -67,6 +67,25 @@ def timed(fn: Callable[[], object], rounds: int) -> float:
     return statistics.median(out)
 
 
+def whatif_redraw(result: ChatResult) -> float:
+    """The panel's path: a temperature setting changes, the what-if's Image gets a new PNG."""
+    from nscale_jupyter._settings import ChatSettings
+    from nscale_jupyter.widgets._whatif import WhatIf
+
+    settings = ChatSettings()
+    whatif = WhatIf(settings, on_sample=lambda: None, on_branch=lambda p, a: None)
+    whatif.show(result)
+    temperatures = iter([0.3, 0.7, 1.0, 1.5] * 1000)
+
+    def move() -> None:
+        settings.temperature = next(temperatures)
+
+    before = whatif.redraws
+    took = timed(move, 40)
+    assert whatif.redraws == before + 40
+    return took
+
+
 def main() -> None:
     alternatives = top20()
     logprobs = [lp for _, lp in alternatives]
@@ -91,6 +110,9 @@ def main() -> None:
     ok = "ok" if redraw_s <= 0.1 else "over"
     print(f"  redraw in place (update + png())    {1e3 * redraw_s:8.1f} ms  {ok}")
     print(f"  new figure (plot_logprobs + PNG)    {1e3 * full_s:8.1f} ms")
+    panel_s = whatif_redraw(result)
+    ok = "ok" if panel_s <= 0.1 else "over"
+    print(f"  panel what-if (slider -> Image)     {1e3 * panel_s:8.1f} ms  {ok}")
     raw = prompt_json()
     parse_s = timed(lambda: list(PromptLogprobs(raw)), 5)
     entries = list(PromptLogprobs(raw))

@@ -46,7 +46,8 @@ from ._types import ChatRequest, ImagePart, Message, TextPart, ToolCall
 if TYPE_CHECKING:  # pragma: no cover
     from IPython.core.interactiveshell import InteractiveShell
 
-    from ._api import achat, answer, chat
+    from ._api import abranch, achat, answer, branch, chat
+    from ._branching import Branch, BranchError
     from ._client import AsyncClient, ChatStream
     from ._session import Session
     from ._settings import ChatSettings
@@ -63,6 +64,8 @@ __all__ = [
     "AsyncClient",
     "AuthenticationError",
     "BadRequestError",
+    "Branch",
+    "BranchError",
     "ChatRequest",
     "ChatResult",
     "ChatSettings",
@@ -107,8 +110,10 @@ __all__ = [
     "Usage",
     "UsageUpdate",
     "__version__",
+    "abranch",
     "achat",
     "answer",
+    "branch",
     "chat",
     "load_ipython_extension",
     "panel",
@@ -157,4 +162,8 @@ _LAZY: dict[str, str] = {
     "answer": "._api",
     "Session": "._session",
     "ChatSettings": "._settings",
+    "Branch": "._branching",
+    "BranchError": "._branching",
+    "branch": "._api",
+    "abranch": "._api",
 }

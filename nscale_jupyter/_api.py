@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ._branching import Branch, BranchPoint, branch_point, branch_request, refused
 from ._options import OptionError, option
 from ._results import ChatResult
 from ._session import Session
-from ._turn import TurnOutcome, TurnSpec
+from ._turn import Turn, TurnOutcome, TurnSpec
 from ._types import Message
 
-__all__ = ["achat", "answer", "chat", "default_session"]
+__all__ = ["abranch", "achat", "answer", "branch", "branch_turn", "chat", "default_session"]
 
 _default: Session | None = None
 #: Keyword arguments that are not request options.
@@ -123,3 +124,54 @@ def answer(call_id: str, content: str, *, session: Session | None = None) -> Cha
     if thread.pending:
         return None
     return _result(session.turn(TurnSpec(thread=thread.name)).wait())
+
+
+def branch_turn(
+    result: ChatResult,
+    position: int | None = None,
+    alternative: int | str = 1,
+    *,
+    session: Session | None = None,
+) -> tuple[Turn, BranchPoint]:
+    """The turn that continues ``result`` from a branch point (not recorded, tools shown)."""
+    session = session or default_session()
+    point = branch_point(result, position, alternative)
+    spec = TurnSpec(record=False, run_tools=False)
+    return Turn(session, spec, request=branch_request(result, point)), point
+
+
+def _branch(result: ChatResult, point: BranchPoint, outcome: TurnOutcome) -> Branch:
+    if outcome.error is not None:
+        raise refused(outcome.error)
+    assert outcome.result is not None
+    return Branch(result, point, outcome.result)
+
+
+def branch(
+    result: ChatResult,
+    position: int | None = None,
+    alternative: int | str = 1,
+    *,
+    session: Session | None = None,
+) -> Branch:
+    """Continue ``result`` from its first ``position`` tokens with another token there.
+
+    ``alternative`` is a rank among the position's alternatives (0 = most
+    likely) or a token's text; ``position`` defaults to where the model was
+    least sure. Sent as the original request plus the prefix as a final
+    assistant message (vLLM's ``continue_final_message``); nothing is recorded.
+    """
+    turn, point = branch_turn(result, position, alternative, session=session)
+    return _branch(result, point, turn.wait())
+
+
+async def abranch(
+    result: ChatResult,
+    position: int | None = None,
+    alternative: int | str = 1,
+    *,
+    session: Session | None = None,
+) -> Branch:
+    """The awaitable :func:`branch` (the panel's, on the kernel's loop)."""
+    turn, point = branch_turn(result, position, alternative, session=session)
+    return _branch(result, point, await turn.run())

@@ -45,7 +45,7 @@ _TURN_FLAGS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("--no-interpolate",), {"action": "store_true", "help": "Send {braces} as written."}),
     (("--extra",), {"action": "append", "metavar": "KEY=VALUE",
                     "help": "A vLLM extra field (JSON value), e.g. top_k=5. Repeatable."}),
-    (("--plot",), {"choices": ["tokens", "topk", "entropy", "temperature"],
+    (("--plot",), {"choices": ["tokens", "topk", "entropy", "temperature", "filters"],
                    "help": "Plot the logprobs under the reply (needs --logprobs)."}),
     (("--max-tool-rounds",), {"type": int, "metavar": "N",
                               "help": "Most model <-> tool round trips (at least 1)."}),
@@ -276,6 +276,11 @@ class ChatMagics(Magics):
         result = outcome.result if outcome is not None else None
         if result is None or outcome is None:
             return None
+        if result.prompt_logprobs and not args.quiet and outcome.cut_off is None:
+            from IPython.display import display
+
+            heatmap = result.prompt_heatmap()
+            display({"text/html": heatmap.html, "text/plain": heatmap.text}, raw=True)
         if args.plot and not args.quiet and outcome.cut_off is None:
             self._plot(result, args.plot)
         if args.out:
@@ -326,8 +331,10 @@ class ChatMagics(Magics):
     def _plot(self, result: ChatResult, kind: str) -> None:
         from IPython.display import display
 
+        # The filters view replays this request's own knobs.
+        knobs = knobs_of(result.request) if kind == "filters" else {}
         try:
-            ax = result.plot_logprobs(kind)
+            ax = result.plot_logprobs(kind, **knobs)
         except ValueError as exc:
             _say(f"cannot plot: {exc}")
             return
@@ -355,6 +362,16 @@ def ask_key(prompt: str) -> str:
             "no API key, and this front end cannot ask for one: set NSCALE_API_KEY in the "
             "environment that starts Jupyter (or use %chat local for the local engine)"
         ) from None
+
+
+def knobs_of(request: Any) -> dict[str, Any]:
+    """The sampling knobs a request sent (what the filters view replays)."""
+    if request is None:
+        return {}
+    sent = {**request.extra, "temperature": request.temperature, "top_p": request.top_p}
+    return {
+        k: sent[k] for k in ("temperature", "top_p", "top_k", "min_p") if sent.get(k) is not None
+    }
 
 
 def _say(text: str) -> None:

@@ -340,6 +340,9 @@ OPTIONS: tuple[Option, ...] = (
         "vLLM: sample from the K most likely tokens (-1 = off).",
         minimum=-1,
         extra=True,
+        panel=True,
+        start=-1,
+        slider_max=50,
     ),
     Option(
         "min_p",
@@ -347,6 +350,17 @@ OPTIONS: tuple[Option, ...] = (
         "vLLM: drop tokens below this fraction of the top token's probability.",
         minimum=0,
         maximum=1,
+        extra=True,
+        panel=True,
+        start=0.0,
+    ),
+    Option(
+        "prompt_logprobs",
+        "int",
+        "vLLM: the log-probability of every prompt token and its K most likely "
+        "alternatives (vLLM refuses it on a stream: the reply comes whole).",
+        minimum=0,
+        maximum=20,
         extra=True,
     ),
     Option(
@@ -379,7 +393,6 @@ KNOWN_EXTRAS = frozenset(
         "include_stop_str_in_output",
         "ignore_eos",
         "skip_special_tokens",
-        "prompt_logprobs",
         "include_reasoning",
         "echo",
         "add_generation_prompt",

@@ -17,6 +17,7 @@ from ._types import ChatRequest, Message, ToolCall
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
+    from ._branching import Branch
     from ._prompt_logprobs import PromptLogprob
 
 __all__ = [
@@ -330,6 +331,21 @@ class ChatResult:
         from .display import prompt_heatmap
 
         return prompt_heatmap(self, by=by, table=table)
+
+    def branch(
+        self, position: int | None = None, alternative: int | str = 1, *, session: Any = None
+    ) -> Branch:
+        """Continue this reply from its first ``position`` tokens with ``alternative``
+        there instead of the sampled token; the original and the branch show side by side.
+
+        ``alternative``: a rank among that position's alternatives (0 = the most
+        likely) or a token's text. ``position`` defaults to where the model was
+        least sure. Needs ``--logprobs --top-logprobs K`` and a server that can
+        continue a message (vLLM's ``continue_final_message``).
+        """
+        from ._api import branch
+
+        return branch(self, position, alternative, session=session)
 
     def logprobs_table(self, choice: int = 0) -> Any:
         """The logprobs as rows: a pandas DataFrame when pandas is installed."""

@@ -30,11 +30,16 @@ if TYPE_CHECKING:  # httpx loads with the first request, not with %load_ext
     from ._tools import ToolRegistry
     from ._turn import Turn, TurnOutcome, TurnSpec
 
-__all__ = ["Session", "Thread"]
+__all__ = ["Session", "Thread", "refuses_stream"]
 
 #: Seconds to wait for ``GET /models`` before a turn goes on without it.
 MODELS_TIMEOUT = 5.0
 _MAX_TOKENS = option("max_tokens").default
+
+
+def refuses_stream(extra: Mapping[str, Any]) -> bool:
+    """vLLM answers 400 to ``prompt_logprobs`` on a stream: such a request goes whole."""
+    return extra.get("prompt_logprobs") is not None
 
 
 @dataclass
@@ -261,9 +266,10 @@ class Session:
             if limit is not None and values.get(name) is not None and values[name] > limit:
                 values[name] = limit  # the server refuses more than its context
         settings = self.settings
+        stream = settings.stream if spec.stream is None else spec.stream
         return ChatRequest(
             messages=tuple(messages),
-            stream=settings.stream if spec.stream is None else spec.stream,
+            stream=stream and not refuses_stream(extra),
             include_usage=settings.include_usage
             if spec.include_usage is None
             else spec.include_usage,

@@ -255,7 +255,9 @@ def _tool_result(m: ChatMagics, rest: str) -> None:
 
 
 # -- compare, panel, local engine --------------------------------------------------------
-@subcommand("compare", _assignments, "%chat compare FIELD=V1,V2,... [--concurrency N]")
+@subcommand(
+    "compare", _assignments, "%chat compare FIELD=V1,V2,... or seed=1..8 [--concurrency N]"
+)
 def _compare(m: ChatMagics, rest: str) -> Any:
     """rerun the last prompt once per value, side by side."""
     from ._compare import parse_values

@@ -30,6 +30,7 @@ from ._events import StreamEvent
 from ._exceptions import NscaleError, StreamError
 from ._results import ChatResult
 from ._retry import RetryNotice
+from ._session import refuses_stream
 from ._types import ChatRequest, Message, ToolCall
 
 if TYPE_CHECKING:
@@ -52,6 +53,8 @@ __all__ = [
     "TurnSpec",
 ]
 
+#: Why a turn asking for prompt logprobs waits for the whole reply.
+NOT_STREAMED = "prompt logprobs: asked without streaming (vLLM refuses them on a stream)"
 #: What a call that nobody answered tells the model when the conversation moves on.
 UNANSWERED = "Error: no answer was given for this call; the user moved on."
 
@@ -241,6 +244,8 @@ class Turn:
             request = await self._first(thread, head)
             for warning in self.session.warnings(request):
                 emit(TurnNotice(warning))
+            if self._wanted_stream() and not request.stream and refuses_stream(request.extra):
+                emit(TurnNotice(NOT_STREAMED))
             if thread is not None and spec.record and spec.prompt:
                 session.last_request = request
             max_rounds = self._max_rounds()
@@ -311,6 +316,10 @@ class Turn:
             if users and history[users[-1]] == self.spec.prompt[-1]:
                 history = history[: users[-1]]
         return history
+
+    def _wanted_stream(self) -> bool:
+        spec = self.spec
+        return self.session.settings.stream if spec.stream is None else spec.stream
 
     def _max_rounds(self) -> int:
         spec, settings = self.spec, self.session.settings

@@ -19,6 +19,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "nscale_jupyter"
 PURE = {
     "_types", "_results", "_options", "_events", "_sse", "_accumulator", "_exceptions",
     "_retry", "_config", "_schema", "_interpolate", "_sampling", "_prompt_logprobs", "_redact",
+    "_branching",
 }  # fmt: skip
 CLIENT = {"_client", "_sync"}
 SESSION = {"_session", "_turn", "_bridge", "_tools", "_compare", "_api", "_settings"}
@@ -37,9 +38,10 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
     "surface": (PURE | CLIENT | SESSION | FACES | {"display", "local"}, set()),
     "faces": (PURE | SESSION | FACES | {"display", "local", "__init__"}, UI | {"traitlets"}),
 }
-#: The one arrow up: ChatResult's repr and plot methods call the display
-#: package's thin entry points on first use (``display/__init__.py``).
-EXCEPTIONS = {("_results", "display")}
+#: The arrows up: ChatResult's (and Branch's) repr and plot methods call the display
+#: package's thin entry points on first use (``display/__init__.py``), and
+#: ``ChatResult.branch`` runs its turn through ``_api.branch`` (the Python API).
+EXCEPTIONS = {("_results", "display"), ("_branching", "display"), ("_results", "_api")}
 #: What a face must not touch: the session's loop and transports, the client.
 FORBIDDEN_ATTRIBUTES = {"loop", "_loop", "_transport", "aclient", "_aclient", "_client"}
 

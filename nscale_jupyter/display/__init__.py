@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
+    from .._branching import Branch
     from .._results import ChatResult
 
-__all__ = ["logprobs_table", "plot_logprobs", "prompt_heatmap", "result_markdown"]
+__all__ = ["branch_html", "logprobs_table", "plot_logprobs", "prompt_heatmap", "result_markdown"]
 
 
 def result_markdown(result: ChatResult) -> str:
@@ -46,3 +47,10 @@ def prompt_heatmap(result: ChatResult, *, by: str = "prob", table: int = 10) -> 
     from ._prompt_heatmap import prompt_heatmap as render
 
     return render(result, by=by, table=table)
+
+
+def branch_html(branch: Branch) -> str:
+    """A branch beside the reply it left (``Branch``'s rich repr)."""
+    from ._branch import branch_html as render
+
+    return render(branch)

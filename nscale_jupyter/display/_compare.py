@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 
-from .._compare import Comparison
+from .._compare import Comparison, Divergence, divergence
 from .._events import result_events
 from ._choice import ChoiceView, column_html
-from ._escape import inert_html
+from ._escape import escape_html, inert_html
 from ._footer import footer_text
 
-__all__ = ["compare_bundle"]
+__all__ = ["compare_bundle", "summary_lines"]
 
 
 def _plot_png(comparison: Comparison) -> str:
@@ -42,6 +42,35 @@ def _view(comparison: Comparison) -> str:
     return view.html()
 
 
+def _shown(piece: str | None) -> str:
+    return "(its end)" if piece is None else repr(piece)
+
+
+def summary_lines(summary: Divergence) -> list[str]:
+    """How the answers differ: how many distinct, and where each departs from the first."""
+    field = summary.field
+    rows = summary.rows
+    lines = [f"{summary.distinct} distinct answer(s) among {summary.total}"]
+    for row in rows[1:]:
+        if row.position is None:
+            lines.append(f"{field}={row.value!r}: the same as {field}={rows[0].value!r}")
+            continue
+        lines.append(
+            f"{field}={row.value!r} (answer {row.answer + 1}) departs at {summary.unit} "
+            f"{row.position}: {_shown(row.piece)} where {field}={rows[0].value!r} has "
+            f"{_shown(row.first)}"
+        )
+    return lines
+
+
+def _summary_html(lines: list[str]) -> str:
+    items = "".join(f"<li>{escape_html(line)}</li>" for line in lines[1:])
+    return (
+        "<div class='nscale-compare-summary' style='margin-top:6px'>"
+        f"{escape_html(lines[0])}<ul style='margin:2px 0'>{items}</ul></div>"
+    )
+
+
 def compare_bundle(comparisons: Sequence[Comparison], plots: bool = True) -> dict[str, str]:
     cells, plain = [], []
     for c in comparisons:
@@ -52,4 +81,9 @@ def compare_bundle(comparisons: Sequence[Comparison], plots: bool = True) -> dic
         cells.append(column_html(title, _view(c) + plot, foot, error=c.error is not None))
         plain.append(f"[{title}]\n{text}\n({foot})")
     html = f"<div style='display:flex;gap:8px;flex-wrap:wrap'>{''.join(cells)}</div>"
+    summary = divergence(comparisons)
+    if summary is not None and summary.total > 1:
+        lines = summary_lines(summary)
+        html += _summary_html(lines)
+        plain.append("\n".join(lines))
     return {"text/html": inert_html(html), "text/plain": "\n\n".join(plain)}

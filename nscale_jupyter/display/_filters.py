@@ -78,7 +78,9 @@ class FiltersPlot:
         self._legend = ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         self.stages: tuple[FilterStage, ...] = ()
         self._background: Any = None
-        self._title = ax.set_title("", fontsize=10)  # set_text later: keeps its layout
+        # set_text later: keeps its layout. A fixed y: the automatic one is computed
+        # while png() hides the title, and lands off the figure.
+        self._title = ax.set_title("", fontsize=10, y=1.0)
 
     def update(
         self,

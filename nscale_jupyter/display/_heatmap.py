@@ -39,6 +39,8 @@ def _title(token: AlignedToken) -> str:
         lines.append(f"{mark}{alt.token!r}: {_percent(alt.logprob)}")
     if not token.matched:
         lines.append("(not part of the reply text: end of sequence, markup or a partial byte)")
+    elif entry.top_logprobs:
+        lines.append(f"branch here: _.branch({token.position}, 'TOKEN') (or the panel's what-if)")
     return "\n".join(lines)
 
 

@@ -23,8 +23,8 @@ from ._heatmap import probability_colour
 __all__ = ["PromptHeatmap", "prompt_heatmap", "prompt_heatmap_html", "rank_score"]
 
 NO_PROMPT_LOGPROBS = (
-    "this reply has no prompt logprobs: ask without streaming, with "
-    'extra={"prompt_logprobs": 5} (a vLLM extra)'
+    "this reply has no prompt logprobs: ask with --prompt-logprobs K "
+    "(chat(..., prompt_logprobs=K); a vLLM extra, sent without streaming)"
 )
 BY = ("prob", "rank")
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import ipywidgets as w
 
+from .._api import abranch
+from .._branching import Branch
 from .._compare import parse_values
 from .._exceptions import NscaleError
 from .._options import OPTIONS, OptionError
@@ -24,10 +26,12 @@ from .._session import Session
 from .._tools import ToolSchemaError
 from .._turn import TurnOutcome, TurnSpec
 from .._types import Message
+from ..display._branch import branch_html
 from ..display._compare import compare_bundle
 from ..display._escape import escape_html
 from ..display._turn import TurnRenderer
 from ._controls import controls
+from ._whatif import WhatIf
 
 __all__ = ["Panel"]
 
@@ -110,6 +114,10 @@ class Panel:
         )
         self.compare_button = w.Button(description="compare")
         self.compare_view = w.HTML()
+        self.branch_task: asyncio.Task[Any] | None = None
+        self.whatif = WhatIf(
+            self.settings, on_sample=lambda: self.schedule_run(0.0), on_branch=self.start_branch
+        )
         self.refresh.on_click(lambda _: self.load_models())
         self.run_button.on_click(lambda _: self.schedule_run(0.0))
         self.keep.on_click(lambda _: self.keep_reply())
@@ -130,6 +138,7 @@ class Panel:
         self.widget = w.VBox([
             w.HBox([self.model, self.refresh, self.reset]), self.status, tabs, self.readout,
             self.prompt, w.HBox([self.run_button, self.live, self.keep]), self.reply,
+            self.whatif.box,
         ])  # fmt: skip
         for widget, name in [
             (self.widget, "nscale-panel"),
@@ -264,6 +273,7 @@ class Panel:
             return None
         self.last, self._kept = outcome.result, outcome
         self.keep.disabled = False
+        self.whatif.show(outcome.result)
         return outcome.result
 
     def _show(self, bundle: dict[str, str]) -> Any:
@@ -310,6 +320,26 @@ class Panel:
         if self._kept is not None:
             self.session.keep(self._kept)
             self._kept = None
+
+    # -- branch (the what-if's alternatives) ----------------------------------------------
+    def start_branch(self, position: int, alternative: int) -> None:
+        if self.branch_task is not None and not self.branch_task.done():
+            self.branch_task.cancel()
+        self.branch_task = _loop().create_task(self.branch(position, alternative))
+
+    async def branch(self, position: int, alternative: int) -> Branch | None:
+        """Continue the last reply with another token at ``position``, shown beside it."""
+        view = self.whatif.branch_view
+        if self.last is None:
+            return None
+        view.value = "<i>branching…</i>"
+        try:
+            made = await abranch(self.last, position, alternative, session=self.session)
+        except NscaleError as exc:  # BranchError too: one line naming the cause
+            view.value = _error(exc)
+            return None
+        view.value = branch_html(made)
+        return made
 
     # -- compare -----------------------------------------------------------------------
     def start_compare(self) -> None:

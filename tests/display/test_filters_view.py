@@ -81,6 +81,19 @@ def test_update_redraws_in_place() -> None:
     assert "keeps 75%" in ax.get_legend().get_texts()[2].get_text()
 
 
+def test_the_title_stays_on_the_figure_after_blitted_redraws() -> None:
+    ax = Figure(figsize=(8, 3)).subplots()
+    alternatives = [(t, math.log(p)) for t, p in zip("abcd", P, strict=True)]
+    view = FiltersPlot(ax, alternatives, position=0, chosen="a")
+    view.update()
+    ax.figure.tight_layout()
+    view.png()
+    view.update(top_k=1)
+    view.png()
+    assert view._title.get_position()[1] == 1.0  # on top of the axes, not off the figure
+    assert "samples from 1 of 4" in view._title.get_text()
+
+
 def test_unknown_filter_knob_is_an_error() -> None:
     with pytest.raises(TypeError, match="top_q"):
         plot_logprobs(MIXED, "filters", top_q=0.5)

@@ -66,3 +66,27 @@ def test_lesson_notebooks_run(engine: Any, tmp_path: Path, name: str) -> None:
         assert "application/vnd.jupyter.widget-state+json" in nb.metadata.get("widgets", {})
         seeded = [o for c in nb.cells if c.source.startswith("first.text") for o in c.outputs]
         assert seeded[0]["data"]["text/plain"] == "True"
+
+
+def test_token_lab_runs(engine: Any, tmp_path: Path) -> None:
+    nb = nbformat.read(NOTEBOOKS / "token_lab.ipynb", as_version=4)
+    run_notebook(nb, {"NSCALE_BASE_URL": engine.base_url, "NSCALE_API_KEY": SENTINEL_KEY})
+    assert errors(nb) == []
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    shown = json.dumps(outputs)
+    assert SENTINEL_KEY not in shown and "Traceback" not in shown
+    for marker in ("nscale-heatmap", "nscale-branch", "nscale-compare-summary",
+                   "nscale-prompt-heatmap", "distinct answer(s) among 8",
+                   "asked without streaming"):  # fmt: skip
+        assert marker in shown, marker
+    # Every plot has a caption: the markdown cell before it says what it shows.
+    for before, cell in zip(nb.cells, nb.cells[1:], strict=False):
+        if any("image/png" in o.get("data", {}) for o in cell.get("outputs", [])):
+            assert before.cell_type == "markdown" and "Caption" in before.source, cell.source
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == 4
+    last = nb.cells[-1].outputs  # the what-if redrew twice, with no new run
+    assert last[0]["data"]["text/plain"] == "(2, 1)"
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+    saved = tmp_path / "token_lab.ipynb"
+    nbformat.write(nb, saved)
+    assert SENTINEL_KEY not in saved.read_text()
