@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import getpass
 import json
-import re
 import shlex
 import sys
-from collections.abc import Callable
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -24,6 +22,8 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from . import _api
 from ._exceptions import NscaleError
+from ._flags import chat_arguments
+from ._input import question_marks, split_line
 from ._interpolate import InterpolationError, interpolate
 from ._options import KNOWN_EXTRAS, OPTIONS, OptionError
 from ._results import ChatResult
@@ -32,90 +32,6 @@ from ._turn import Turn, TurnOutcome, TurnSpec
 from ._types import Message
 
 __all__ = ["ChatMagics", "load_ipython_extension", "unload_ipython_extension"]
-
-#: Flags that are not request options: how the turn is run and shown.
-_TURN_FLAGS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
-    (("--system",), {"help": "System prompt of the thread (\"\" for none)."}),
-    (("--thread",), {"help": "Named thread to continue (default: the current one)."}),
-    (("--new",), {"action": "store_true", "help": "Start the thread afresh."}),
-    (("--out",), {"help": "Also store the result in this variable."}),
-    (("--quiet", "-q"), {"action": "store_true", "help": "Show nothing; keep the result."}),
-    (("--no-stream",), {"action": "store_true", "help": "Wait for the whole reply."}),
-    (("--no-usage",), {"action": "store_true", "help": "Do not ask for usage."}),
-    (("--no-interpolate",), {"action": "store_true", "help": "Send {braces} as written."}),
-    (("--extra",), {"action": "append", "metavar": "KEY=VALUE",
-                    "help": "A vLLM extra field (JSON value), e.g. top_k=5. Repeatable."}),
-    (("--plot",), {"choices": ["tokens", "topk", "entropy", "temperature", "filters"],
-                   "help": "Plot the logprobs under the reply (needs --logprobs)."}),
-    (("--max-tool-rounds",), {"type": int, "metavar": "N",
-                              "help": "Most model <-> tool round trips (at least 1)."}),
-    (("--no-run-tools",), {"action": "store_true",
-                           "help": "Show tool calls without running them."}),
-]  # fmt: skip
-
-
-def chat_arguments(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorate a magic with one ``@argument`` per option of the table, and the turn flags."""
-    for names, spec in reversed(_TURN_FLAGS):
-        fn = argument(*names, **spec)(fn)
-    for opt in reversed(OPTIONS):
-        names = (opt.flag, opt.short) if opt.short and opt.short != opt.flag else (opt.flag,)
-        help_text = opt.help + (f" Range {opt.range_text}." if opt.range_text else "")
-        kwargs: dict[str, Any]
-        if opt.kind == "bool" and opt.name == "logprobs":
-            kwargs = {"action": "store_const", "const": "true"}
-        elif opt.kind == "strs" and opt.name == "stop":
-            kwargs = {"action": "append", "metavar": "TEXT"}
-        else:
-            kwargs = {
-                "metavar": opt.kind.upper() if opt.kind != "choice" else "|".join(opt.choices)
-            }
-        help_text = help_text.replace("%", "%%")  # argparse formats help with %
-        fn = argument(*names, dest=opt.name, default=None, help=help_text, **kwargs)(fn)
-    return fn
-
-
-#: Flags that take no value (every other flag takes the word after it).
-_NO_VALUE = frozenset(
-    {name for names, spec in _TURN_FLAGS if spec.get("action") == "store_true" for name in names}
-    | {o.flag for o in OPTIONS if o.name == "logprobs"}
-    | {"--help", "-h"}
-)
-_WORD = re.compile(r"""(?:[^\s'"\\]|\\.|'[^']*'|"(?:[^"\\]|\\.)*")+""", re.S)
-
-
-def split_line(line: str) -> tuple[list[str], str]:
-    """``%chat`` line: (the leading options as argv, the prompt as typed).
-
-    Options are read like a shell reads words (quotes group, and go); the
-    first word that is not an option or an option's value starts the
-    prompt, which is kept exactly (``what's up`` needs no quoting). ``--``
-    ends the options. ValueError for unbalanced quotes among the options.
-    """
-    argv: list[str] = []
-    pos, wants_value = 0, False
-    while True:
-        while pos < len(line) and line[pos].isspace():
-            pos += 1
-        if pos == len(line):
-            return argv, ""
-        if not wants_value and (line[pos] != "-" or line[pos:].strip() == "-"):
-            return argv, line[pos:].strip()
-        match = _WORD.match(line, pos)
-        end = match.end() if match else pos
-        if end < len(line) and not line[end].isspace():
-            raise ValueError("No closing quotation")
-        (word,) = shlex.split(line[pos:end])
-        pos = end
-        if wants_value:
-            argv.append(word)
-            wants_value = False
-        elif word == "--":
-            return argv, line[pos:].strip()
-        else:
-            argv.append(word)
-            wants_value = "=" not in word and word not in _NO_VALUE
-    return argv, ""  # pragma: no cover
 
 
 @magics_class
@@ -377,30 +293,6 @@ def knobs_of(request: Any) -> dict[str, Any]:
 def _say(text: str) -> None:
     """One line on stderr: how every face of the magic reports a problem."""
     print(f"nscale: {text}", file=sys.stderr)
-
-
-# -- input ---------------------------------------------------------------------------
-_CHAT_LINE = re.compile(r"^(?P<indent>[ \t]*)%chat[ \t]+(?P<rest>\S.*\?)[ \t]*$")
-
-
-def question_marks(lines: list[str]) -> list[str]:
-    """``%chat How are you?`` is a question for the model, not IPython's help on ``you``.
-
-    IPython reads a line ending in ``?`` as a help request before any magic
-    runs; this cleanup transform turns such a ``%chat`` line into the magic's
-    call first. ``%chat?`` and ``%chat ?`` still show the help.
-    """
-    if lines and lines[0].lstrip().startswith("%%"):
-        return lines  # a cell magic's body is its own
-    out = []
-    for line in lines:
-        match = _CHAT_LINE.match(line.rstrip("\n"))
-        if match is None or match["rest"].strip() == "?":
-            out.append(line)
-        else:
-            call = f"get_ipython().run_line_magic('chat', {match['rest']!r})"
-            out.append(f"{match['indent']}{call}\n")
-    return out
 
 
 # -- loading -------------------------------------------------------------------------

@@ -23,7 +23,7 @@ PURE = {
 }  # fmt: skip
 CLIENT = {"_client", "_sync"}
 SESSION = {"_session", "_turn", "_bridge", "_tools", "_compare", "_api", "_settings"}
-FACES = {"_magics", "_subcommands", "_autoload", "_cli", "widgets"}
+FACES = {"_magics", "_flags", "_input", "_subcommands", "_autoload", "_cli", "widgets"}
 MODULES = {p.stem for p in PACKAGE.glob("*.py")} | {"display", "widgets", "local"}
 UI = {"IPython", "ipywidgets", "matplotlib"}
 
