@@ -29,6 +29,8 @@ TURN_FLAGS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
                     "help": "A vLLM extra field (JSON value), e.g. top_k=5. Repeatable."}),
     (("--plot",), {"choices": ["tokens", "topk", "entropy", "temperature", "filters"],
                    "help": "Plot the logprobs under the reply (needs --logprobs)."}),
+    (("--branch",), {"action": "store_true",
+                     "help": "Under a reply with logprobs: click an alternative to branch."}),
     (("--max-tool-rounds",), {"type": int, "metavar": "N",
                               "help": "Most model <-> tool round trips (at least 1)."}),
     (("--no-run-tools",), {"action": "store_true",

@@ -197,6 +197,13 @@ class ChatMagics(Magics):
 
             heatmap = result.prompt_heatmap()
             display({"text/html": heatmap.html, "text/plain": heatmap.text}, raw=True)
+        if args.branch and not args.quiet and outcome.cut_off is None:
+            if any(e.top_logprobs for e in result.logprobs or ()):
+                from .widgets import branch_picker
+
+                branch_picker(result, self.session)
+            else:
+                _say("--branch: no alternatives to branch with; add --logprobs --top-logprobs K")
         if args.plot and not args.quiet and outcome.cut_off is None:
             self._plot(result, args.plot)
         if args.out:

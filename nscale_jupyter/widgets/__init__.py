@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["panel"]
+__all__ = ["branch_picker", "panel"]
 
 
 def panel(session: Any = None) -> Any:
@@ -17,3 +17,14 @@ def panel(session: Any = None) -> Any:
     p = Panel(session if session is not None else default_session())
     display(p.widget)
     return p
+
+
+def branch_picker(result: Any, session: Any = None) -> Any:
+    """Show buttons that branch ``result`` at its alternatives (``%%chat --branch``)."""
+    from IPython.display import display
+
+    from ._picker import BranchPicker
+
+    picker = BranchPicker(result, session)
+    display(picker.widget)
+    return picker

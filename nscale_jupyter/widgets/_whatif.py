@@ -24,19 +24,19 @@ if TYPE_CHECKING:  # pragma: no cover
     from .._results import ChatResult, TokenLogprob
     from ..display._filters import FiltersPlot
 
-__all__ = ["KNOBS", "WhatIf"]
+__all__ = ["KNOBS", "WhatIf", "position_label", "shown_token"]
 
 #: The settings the what-if follows (the knobs of vLLM's sampler).
 KNOBS = ("temperature", "top_p", "top_k", "min_p")
 
 
-def _shown(token: str) -> str:
+def shown_token(token: str) -> str:
     return repr(token)[1:-1] or "∅"
 
 
-def _option(i: int, entry: TokenLogprob) -> str:
+def position_label(i: int, entry: TokenLogprob) -> str:
     h = entropy([a.logprob for a in alternatives(entry)])
-    return f"{i}: {_shown(entry.token)} (entropy {h:.2f})"
+    return f"{i}: {shown_token(entry.token)} (entropy {h:.2f})"
 
 
 class WhatIf:
@@ -87,7 +87,7 @@ class WhatIf:
             self.box.layout.display = "none"
             return
         self.box.layout.display = ""
-        options = [(_option(i, e), i) for i, e in enumerate(self.entries)]
+        options = [(position_label(i, e), i) for i, e in enumerate(self.entries)]
         self._filling = True  # new options move the value: draw once, at the end
         try:
             self.position.options = options
@@ -111,7 +111,8 @@ class WhatIf:
         entry = self.entries[i]
         alts = alternatives(entry)
         self.alternative.options = [
-            (f"{_shown(a.token)} ({math.exp(a.logprob):.1%})", rank) for rank, a in enumerate(alts)
+            (f"{shown_token(a.token)} ({math.exp(a.logprob):.1%})", rank)
+            for rank, a in enumerate(alts)
         ]
         self.alternative.value = 1 if len(alts) > 1 else 0
         fig = Figure(figsize=(9.0, 3.2), dpi=80)
