@@ -148,7 +148,10 @@ def cassette(
     settings = session.settings
     before = (settings.cassette, settings.cassette_mode)
     settings.cassette, settings.cassette_mode = os.fspath(path), mode
+    tape = session.cassette
     try:
-        yield session.cassette
+        yield tape
     finally:
         settings.cassette, settings.cassette_mode = before
+        if tape is not None:
+            tape.flush()

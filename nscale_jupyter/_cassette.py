@@ -33,7 +33,7 @@ import httpx
 from ._exceptions import CassetteError
 from ._provenance import canonical_json, first_difference, request_hash
 
-__all__ = ["MODES", "Cassette", "CassetteTransport", "Tape", "scrub"]
+__all__ = ["MODES", "Cassette", "CassetteTransport", "Tape", "open_cassette", "scrub"]
 
 MODES = ("record", "replay", "auto")
 FORMAT = "nscale-cassette/1"
@@ -80,9 +80,12 @@ class Tape:
 
     def note_timing(self, first_token: float | None, elapsed: float | None) -> None:
         """The client's timing of a recorded answer, kept so a replay shows the same."""
-        if self._entry is not None and self._cassette is not None:
-            self._entry["response"]["timing"] = {"first_token": first_token, "elapsed": elapsed}
-            self._cassette.save()
+        entry = self._entry
+        if entry is not None and self._cassette is not None:
+            timing = {"first_token": first_token, "elapsed": elapsed}
+            self._entry = {**entry, "response": {**entry["response"], "timing": timing}}
+            self._cassette.put(self._entry)
+            self._cassette.save_soon()
 
 
 class Cassette:
@@ -94,6 +97,13 @@ class Cassette:
         self.path = Path(path)
         self.mode = mode
         self.entries: dict[tuple[str, str, int], dict[str, Any]] = {}
+        #: Each entry's line, once made (by the entry it was made from).
+        self._lines: dict[tuple[str, str, int], tuple[int, str]] = {}
+        self._stamps: dict[tuple[str, str, int], int] = {}  # which put() an entry came from
+        self._made = 0
+        self.dirty = False  # recordings not yet written
+        self._writer: Any = None  # one thread writes the file, after the answer is shown
+        self._pending: Any = None
         self._seen: Counter[tuple[str, str]] = Counter()
         if self.path.is_file():
             self._load()
@@ -111,16 +121,49 @@ class Cassette:
                 raise CassetteError(f"{self.path}:{number}: not JSON ({exc})") from None
             if "format" in entry:
                 continue
-            request = entry["request"]
-            self.entries[(request["endpoint"], entry["key"], entry["n"])] = entry
+            self.entries[_place(entry)] = entry
+            self._lines[_place(entry)] = (0, line)
+
+    def put(self, entry: dict[str, Any]) -> None:
+        """Add (or replace) a recording (a new dict each time); ``save()`` writes it."""
+        self.entries[_place(entry)] = entry
+        self._made += 1
+        self._stamps[_place(entry)] = self._made
+        self.dirty = True
 
     def save(self) -> None:
-        """Write every recording, sorted, one a line (atomically)."""
+        """Write every recording now, sorted, one a line (atomically)."""
+        self.flush()
+        self._write(self._snapshot())
+
+    def save_soon(self) -> None:
+        """Write in the background: a long answer is shown before its file is written."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="nscale-cassette")
+        self.dirty = False
+        self._pending = self._writer.submit(self._write, self._snapshot())
+
+    def flush(self) -> None:
+        """Wait for a background write; write what is not written yet."""
+        if self._pending is not None:
+            self._pending.result()
+            self._pending = None
+        if self.dirty:
+            self._write(self._snapshot())
+
+    def _snapshot(self) -> list[tuple[tuple[str, str, int], int, dict[str, Any]]]:
+        self.dirty = False
+        return [(k, self._stamps.get(k, 0), self.entries[k]) for k in sorted(self.entries)]
+
+    def _write(self, entries: list[tuple[tuple[str, str, int], int, dict[str, Any]]]) -> None:
         lines = [json.dumps({"format": FORMAT}, sort_keys=True)]
-        lines += [
-            json.dumps(self.entries[k], sort_keys=True, ensure_ascii=False)
-            for k in sorted(self.entries)
-        ]
+        for k, stamp, entry in entries:
+            made = self._lines.get(k)
+            if made is None or made[0] != stamp:
+                made = self._lines[k] = (stamp, _line(entry))
+            lines.append(made[1])
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
         tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -152,6 +195,26 @@ class Cassette:
         where = first_difference(body, nearest) or "?"
         now, then = _at(body, where), _at(nearest, where)
         return f"{head}; nearest differs in {where}: recorded {then}, now {now}"
+
+
+def open_cassette(
+    cache: dict[tuple[str, str], Cassette], path: str | None, mode: str
+) -> Cassette | None:
+    """The cassette of ``path`` in ``mode`` from ``cache`` (one per file and mode: its
+    send counts go on); another mode's recordings of the file are written first."""
+    if not path:
+        return None
+    key = (os.path.abspath(path), mode)
+    if key not in cache:
+        for (other, _), tape in cache.items():
+            if other == key[0]:
+                tape.flush()
+        cache[key] = Cassette(path, mode)
+    return cache[key]
+
+
+def _place(entry: Mapping[str, Any]) -> tuple[str, str, int]:
+    return entry["request"]["endpoint"], entry["key"], entry["n"]
 
 
 def _key(body: Any, secret: str | None) -> str:
@@ -235,19 +298,23 @@ class CassetteTransport(httpx.AsyncBaseTransport):
         headers = {k: v for k, v in response.headers.items() if k.lower() in _KEEP_HEADERS}
 
         def store(raw: bytes) -> None:
+            if secret:
+                raw = raw.replace(secret.encode(), SCRUBBED.encode())
             entry = {
                 "key": key,
                 "n": n,
                 "request": {"method": request.method, "endpoint": place, "body": body},
-                "response": {"status": response.status_code, "headers": headers, **_lines(raw)},
+                # The body stays bytes until the file is written (in the background).
+                "response": {"status": response.status_code, "headers": headers, "raw": raw},
             }
             scrubbed = scrub(entry, secret)
             before = self.cassette.entries.get((place, key, n))
             if before is not None and _same(before["response"], scrubbed["response"]):
                 return  # the same answer again: its line (and timing) stay as they were
             tape._entry = scrubbed
-            self.cassette.entries[(place, key, n)] = scrubbed
-            self.cassette.save()
+            self.cassette.put(scrubbed)
+            if place != "chat/completions" or not response.is_success:
+                self.cassette.save()  # an answer is saved with its timing (note_timing)
 
         assert isinstance(response.stream, httpx.AsyncByteStream)
         return httpx.Response(
@@ -258,12 +325,38 @@ class CassetteTransport(httpx.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
+        self.cassette.flush()
         if self._inner is not None:
             await self._inner.aclose()
 
 
 def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    return all(a.get(k) == b.get(k) for k in ("status", "headers", "lines", "base64"))
+    same = all(a.get(k) == b.get(k) for k in ("status", "headers"))
+    return same and _body(a) == _body(b)
+
+
+def _line(entry: Mapping[str, Any]) -> str:
+    """An entry as its line of the file: sorted keys, the body as text lines.
+
+    The lines are encoded one by one, so the thread that writes the file lets
+    the others run in between (a long answer has tens of thousands).
+    """
+    response = entry["response"]
+    if "raw" not in response:
+        return json.dumps(entry, sort_keys=True, ensure_ascii=False)
+    body = _lines(response["raw"])
+    name = "lines" if "lines" in body else "base64"
+    mark = "\x00body\x00"
+    rest = {k: v for k, v in response.items() if k != "raw"}
+    head = json.dumps(
+        {**entry, "response": {**rest, name: mark}}, sort_keys=True, ensure_ascii=False
+    )
+    if name == "lines":
+        text = "[" + ", ".join([json.dumps(x, ensure_ascii=False) for x in body["lines"]]) + "]"
+    else:
+        text = json.dumps(body["base64"])
+    before, _, after = head.rpartition(json.dumps(mark))  # the last: status, timing follow
+    return before + text + after
 
 
 def _lines(raw: bytes) -> dict[str, Any]:
@@ -275,6 +368,8 @@ def _lines(raw: bytes) -> dict[str, Any]:
 
 
 def _body(response: Mapping[str, Any]) -> bytes:
+    if "raw" in response:
+        return bytes(response["raw"])
     if "base64" in response:
         return base64.b64decode(response["base64"])
     return "\n".join(response.get("lines") or ()).encode("utf-8")

@@ -279,7 +279,7 @@ class ChatStream:
     def _finish(self, result: ChatResult) -> ChatResult:
         """The result with its provenance (and, being recorded, the timing kept)."""
         tape = self._tape
-        if tape is not None and tape.status == "miss" and not result.truncated:
+        if tape is not None and tape.status == "miss":
             tape.note_timing(result.timing.time_to_first_token, result.timing.elapsed)
         status = tape.status if tape is not None else None
         return replace(result, provenance=provenance_of(self.request.to_json(), result, status))

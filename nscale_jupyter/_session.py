@@ -146,25 +146,16 @@ class Session:
     @property
     def cassette(self) -> Cassette | None:
         """The cassette ``ChatSettings.cassette`` names (its mode: ``cassette_mode``, or auto)."""
-        path = self.settings.cassette
-        if not path:
-            return None
-        import os
+        from ._cassette import open_cassette
 
-        from ._cassette import Cassette
-
-        mode = self.settings.cassette_mode or "auto"
-        key = (os.path.abspath(path), mode)
-        if key not in self._cassettes:  # one per file and mode: its counts go on
-            self._cassettes[key] = Cassette(path, mode)
-        return self._cassettes[key]
+        s = self.settings
+        return open_cassette(self._cassettes, s.cassette, s.cassette_mode or "auto")
 
     def _transport_for(self, cassette: Cassette | None) -> httpx.AsyncBaseTransport | None:
-        if cassette is None:
-            return self._transport
         from ._cassette import CassetteTransport
 
-        return CassetteTransport(cassette, self._transport)
+        inner = self._transport
+        return inner if cassette is None else CassetteTransport(cassette, inner)
 
     def would_replay(self, request: ChatRequest) -> bool:
         """True when the cassette answers ``request`` (nothing is sent, nothing spent)."""

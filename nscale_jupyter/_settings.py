@@ -140,7 +140,7 @@ class ChatSettings(Configurable):
             "timeout",
         ):
             lines.append(f"{name} = {getattr(self, name)!r}")
-        for name in ("cassette", "cassette_mode", "prices", "budget_tokens", "budget_cost"):
+        for name in ("prices", "budget_tokens", "budget_cost"):  # the cassette: %chat cassette
             if getattr(self, name) not in (None, {}):  # shown once set
                 lines.append(f"{name} = {getattr(self, name)!r}")
         return "\n".join(lines)

@@ -175,3 +175,21 @@ def test_a_bad_mode_is_the_projects_error(tmp_path: Path) -> None:
         nj.cassette(tmp_path / "c.jsonl", "rewind"),
     ):
         pass
+
+
+def test_a_line_is_the_entry_as_sorted_json() -> None:
+    from nscale_jupyter._cassette import _line
+
+    raw = 'data: {"a": "é\\"x"}\n\ndata: [DONE]\n\n'.encode()
+    entry = {
+        "key": "k",
+        "n": 0,
+        "request": {"method": "POST", "endpoint": "chat/completions", "body": {"b": 1}},
+        "response": {"status": 200, "headers": {}, "raw": raw, "timing": {"elapsed": 1.0}},
+    }
+    lines = raw.decode().split("\n")
+    plain = {**entry, "response": {**entry["response"], "lines": lines}}
+    del plain["response"]["raw"]
+    assert _line(entry) == json.dumps(plain, sort_keys=True, ensure_ascii=False)
+    binary = {**entry, "response": {**entry["response"], "raw": b"\xff\xfe"}}
+    assert json.loads(_line(binary))["response"]["base64"] == "//4="

@@ -98,3 +98,14 @@ def test_the_reply_output_carries_the_provenance_metadata() -> None:
     assert prov["usage"]["total_tokens"] == 4 and prov["source"] == "replayed"
     assert prov["finish_reason"] == "stop" and len(prov["request_hash"]) == 16
     json.dumps(meta)  # it goes into the notebook as JSON
+
+
+def test_cassette_words_that_do_not_fit_are_a_prompt(ip: InteractiveShell, server: Server) -> None:
+    from nscale_jupyter._subcommands import SUBCOMMANDS
+
+    fits = SUBCOMMANDS["cassette"].fits
+    assert fits([]) and fits(["off"]) and fits(["a.jsonl"]) and fits(["a", "--mode", "replay"])
+    assert not fits(["tapes", "are", "great"]) and not fits(["a", "--mode", "rewind"])
+    assert "no cassette" in run(ip, "cassette").stdout
+    run(ip, "cassette tapes are great")  # a question for the model
+    assert server.last["messages"][-1]["content"] == "cassette tapes are great"

@@ -1,0 +1,118 @@
+"""Cassettes: what recording costs a live stream, and what a replayed cell takes.
+
+- recording cost: the same long stream (bench_client's 20,000 chunks with
+  top-5 logprobs, from a loopback server in its own process) through
+  ``achat``, live versus live-and-recorded (mode ``record``, a fresh file
+  each round), interleaved; goal: recording costs < 5% of throughput.
+- replayed cell: the quickstart's first cell (``Hello!``) replayed from the
+  committed cassette through the turn engine and the renderer a cell uses
+  (rich, into a null display), no network; goal: < 50 ms a cell.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+from bench_client import N_CHUNKS, SERVER, build_body  # noqa: E402
+
+from nscale_jupyter import achat  # noqa: E402
+from nscale_jupyter._session import Session  # noqa: E402
+from nscale_jupyter._turn import TurnSpec  # noqa: E402
+from nscale_jupyter._types import Message  # noqa: E402
+from nscale_jupyter.display._turn import TurnRenderer  # noqa: E402
+
+ROUNDS = 9
+CLOSED = "http://127.0.0.1:9/v1"
+
+
+def stream_once(base: str, cassette: Path | None) -> float:
+    session = Session()
+    session.settings.base_url = base
+    if cassette is not None:
+        session.settings.cassette, session.settings.cassette_mode = str(cassette), "record"
+    try:
+        session.models()  # the model list ahead, as in a kernel
+        start = time.perf_counter()
+        result = asyncio.run(achat("go", session=session, model="tiny-chat", max_tokens=50_000))
+        elapsed = time.perf_counter() - start
+        assert len(result.logprobs or ()) == N_CHUNKS
+        return elapsed
+    finally:
+        session.close()
+
+
+class _Null:
+    def update(self, obj: Any, raw: bool = True, **kw: Any) -> None:
+        pass
+
+
+def replayed_cells(n: int = 30) -> list[float]:
+    session = Session()
+    session.settings.base_url = CLOSED
+    session.settings.cassette = str(ROOT / "notebooks" / "cassettes" / "quickstart.jsonl")
+    session.settings.cassette_mode = "replay"
+    spec = TurnSpec(
+        (Message.user("Hello!"),), thread=None, options={"temperature": 0.0, "max_tokens": 40}
+    )
+    times = []
+    try:
+        for _ in range(n):
+            start = time.perf_counter()
+            renderer = TurnRenderer(rich=True, display=lambda bundle, **kw: _Null())
+            for event in session.turn(spec):
+                renderer.feed(event)
+            times.append((time.perf_counter() - start) * 1000)
+            result = renderer.rounds[0].result
+            assert renderer.ended and result is not None and result.model == "tiny-chat"
+    finally:
+        session.close()
+    return times
+
+
+def main() -> None:
+    body_path = ROOT / "build" / "bench_stream.sse"
+    body_path.parent.mkdir(exist_ok=True)
+    body_path.write_bytes(build_body())
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(body_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        port = int(server.stdout.readline())  # type: ignore[union-attr]
+        base = f"http://127.0.0.1:{port}/v1"
+        times: dict[str, list[float]] = {"live": [], "recording": []}
+        with tempfile.TemporaryDirectory() as tmp:
+            for i in range(ROUNDS):  # interleaved, so machine noise hits both alike
+                times["live"].append(stream_once(base, None))
+                tape = Path(tmp) / f"round{i}.jsonl"
+                times["recording"].append(stream_once(base, tape))
+            size = tape.stat().st_size
+        rate = {k: N_CHUNKS / statistics.median(v) for k, v in times.items()}
+        print(f"{N_CHUNKS} chunks with top-5 logprobs, median of {ROUNDS} interleaved rounds")
+        for name, r in rate.items():
+            print(f"  {name:<10} {r:>10,.0f} events/s ({statistics.median(times[name]):.3f} s)")
+        cost = 1 - rate["recording"] / rate["live"]
+        print(f"  recording costs {cost:.1%} of throughput (goal < 5%); file {size / 1e6:.1f} MB")
+    finally:
+        server.terminate()
+        server.wait()
+    cells = sorted(replayed_cells())
+    print(
+        f"  replayed cell (quickstart 'Hello!', turn + renderer, no network): median "
+        f"{statistics.median(cells):.2f} ms, first {cells[-1]:.2f} ms max (goal < 50 ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()
