@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ FORMAT = "nscale-cassette/1"
 #: What a response extension is called that tells the client about a cassette.
 EXTENSION = "nscale_cassette"
 SCRUBBED = "<scrubbed>"
+#: Seconds a recorded answer waits before its file is written (the turn ends first).
+WRITE_DELAY = 0.25
 #: Response headers worth keeping (a 429's wait); never cookies or request ids.
 _KEEP_HEADERS = ("content-type", "retry-after")
 
@@ -96,6 +99,7 @@ class Cassette:
             raise CassetteError(f"cassette mode {mode!r}: use one of {', '.join(MODES)}")
         self.path = Path(path)
         self.mode = mode
+        self.pace = False  # replay at the recorded pace (ChatSettings.cassette_pace)
         self.entries: dict[tuple[str, str, int], dict[str, Any]] = {}
         #: Each entry's line, once made (by the entry it was made from).
         self._lines: dict[tuple[str, str, int], tuple[int, str]] = {}
@@ -104,6 +108,7 @@ class Cassette:
         self.dirty = False  # recordings not yet written
         self._writer: Any = None  # one thread writes the file, after the answer is shown
         self._pending: Any = None
+        self._now = threading.Event()  # set: write without waiting
         self._seen: Counter[tuple[str, str]] = Counter()
         if self.path.is_file():
             self._load()
@@ -137,19 +142,27 @@ class Cassette:
         self._write(self._snapshot())
 
     def save_soon(self) -> None:
-        """Write in the background: a long answer is shown before its file is written."""
+        """Write in the background, a moment later: the turn that recorded an answer
+        ends (and shows it) first. ``flush()`` (on close, at the end of ``cassette()``)
+        and the interpreter's exit do not wait for the moment."""
         from concurrent.futures import ThreadPoolExecutor
 
         if self._writer is None:
             self._writer = ThreadPoolExecutor(1, thread_name_prefix="nscale-cassette")
         self.dirty = False
-        self._pending = self._writer.submit(self._write, self._snapshot())
+        self._pending = self._writer.submit(self._write_later, self._snapshot())
+
+    def _write_later(self, entries: list[Any]) -> None:
+        self._now.wait(WRITE_DELAY)
+        self._write(entries)
 
     def flush(self) -> None:
         """Wait for a background write; write what is not written yet."""
         if self._pending is not None:
+            self._now.set()
             self._pending.result()
             self._pending = None
+            self._now.clear()
         if self.dirty:
             self._write(self._snapshot())
 
@@ -282,7 +295,7 @@ class CassetteTransport(httpx.AsyncBaseTransport):
         if cassette.mode != "record":
             recorded = cassette.recorded(place, key)
             if recorded:
-                return _replay(recorded[min(n, len(recorded) - 1)], request)
+                return _replay(recorded[min(n, len(recorded) - 1)], request, cassette.pace)
             if cassette.mode == "replay":
                 raise CassetteError(cassette.miss_message(place, scrub(body, secret)))
         return await self._record(request, place, key, n, scrub(body, secret), secret)
@@ -375,14 +388,38 @@ def _body(response: Mapping[str, Any]) -> bytes:
     return "\n".join(response.get("lines") or ()).encode("utf-8")
 
 
-def _replay(entry: Mapping[str, Any], request: httpx.Request) -> httpx.Response:
+def _replay(entry: Mapping[str, Any], request: httpx.Request, pace: bool) -> httpx.Response:
     response = entry["response"]
     timing = response.get("timing") or {}
     tape = Tape("hit", (timing.get("first_token"), timing.get("elapsed")) if timing else None)
+    body = _body(response)
+    paced = pace and timing.get("elapsed")
     return httpx.Response(
         response["status"],
         headers=response.get("headers") or {},
-        content=_body(response),
+        stream=_Paced(body, timing.get("first_token"), timing["elapsed"]) if paced else None,
+        content=None if paced else body,
         request=request,
         extensions={EXTENSION: tape},
     )
+
+
+class _Paced(httpx.AsyncByteStream):
+    """A recorded body at its recorded pace: the first event at the time to first
+    token, the others evenly to the recorded end (the same bytes)."""
+
+    def __init__(self, body: bytes, first: float | None, elapsed: float) -> None:
+        pieces = body.split(b"\n\n")
+        self._pieces = [p + b"\n\n" for p in pieces[:-1]] + [pieces[-1]]
+        self._first = min(first if first is not None else 0.0, elapsed)
+        self._elapsed = elapsed
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        start, n = loop.time(), max(1, len(self._pieces) - 1)
+        for i, piece in enumerate(self._pieces):
+            due = start + self._first + (self._elapsed - self._first) * i / n
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            yield piece

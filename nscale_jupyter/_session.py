@@ -149,7 +149,10 @@ class Session:
         from ._cassette import open_cassette
 
         s = self.settings
-        return open_cassette(self._cassettes, s.cassette, s.cassette_mode or "auto")
+        cassette = open_cassette(self._cassettes, s.cassette, s.cassette_mode or "auto")
+        if cassette is not None:
+            cassette.pace = s.cassette_pace
+        return cassette
 
     def _transport_for(self, cassette: Cassette | None) -> httpx.AsyncBaseTransport | None:
         from ._cassette import CassetteTransport

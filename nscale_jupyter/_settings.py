@@ -67,6 +67,9 @@ class ChatSettings(Configurable):
         allow_none=True,
         help="How the cassette is used: auto (None), record or replay (never sends).",
     ).tag(config=True)
+    cassette_pace = Bool(
+        False, help="Replay at the recorded pace (first token, then evenly to the end)."
+    ).tag(config=True)
     prices = Dict(
         help='Prices per million tokens, by the model asked for: {"model": [input, output]}.'
     ).tag(config=True)

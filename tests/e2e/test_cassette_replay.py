@@ -24,8 +24,6 @@ from scripts.record_cassettes import (
     shown,
 )
 
-pytestmark = pytest.mark.kernel
-
 
 def sources(nb: nbformat.NotebookNode) -> list[str]:
     return [
@@ -45,6 +43,7 @@ def test_every_notebook_has_a_cassette() -> None:
         assert (CASSETTES / f"{name}.outputs.json").is_file()
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("name", ["quickstart", "tools", "logprobs", "sampling"])
 def test_a_replay_shows_what_the_recorded_run_showed(name: str, tmp_path: Path) -> None:
     tape = tmp_path / f"{name}.jsonl"  # a copy: a replay must not write, and here cannot

@@ -109,3 +109,13 @@ def test_cassette_words_that_do_not_fit_are_a_prompt(ip: InteractiveShell, serve
     assert "no cassette" in run(ip, "cassette").stdout
     run(ip, "cassette tapes are great")  # a question for the model
     assert server.last["messages"][-1]["content"] == "cassette tapes are great"
+
+
+def test_a_budget_refusal_is_one_line_and_nothing_is_sent(
+    ip: InteractiveShell, server: Server
+) -> None:
+    ip.run_line_magic("config", "ChatSettings.budget_tokens = 100")
+    out = run(ip, "--max-tokens 500", "Hello")
+    assert out.stderr.count("\n") == 1 and "token budget: 0 of 100 spent" in out.stderr
+    assert not [r for r in server.recorder.requests if r.url.path.endswith("completions")]
+    ip.run_line_magic("config", "ChatSettings.budget_tokens = None")
