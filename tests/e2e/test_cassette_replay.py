@@ -40,6 +40,7 @@ def test_every_notebook_has_a_cassette() -> None:
     for name in names():
         tape = (CASSETTES / f"{name}.jsonl").read_text()
         assert SENTINEL_KEY not in tape and "authorization" not in tape.lower()
+        assert str(CASSETTES.parent.parent) not in tape  # no machine's path
         assert (CASSETTES / f"{name}.outputs.json").is_file()
 
 
