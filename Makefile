@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help venv engine browser lint format test test-fast demo lab bench record-fixtures readme model clean
+.PHONY: help venv engine browser lint format test test-fast demo lab bench record-fixtures cassettes readme model clean
 
 help:
 	@echo "make demo   - run the quickstart notebook for real (local engine when NSCALE_API_KEY is unset)"
@@ -15,6 +15,7 @@ help:
 	@echo "make bench  - benchmarks, printed as ratios measured side by side"
 	@echo "make lab    - JupyterLab on notebooks/ (local engine started when there is no key)"
 	@echo "make engine - create/reuse the vLLM engine venv (~/.cache/nscale-jupyter)"
+	@echo "make cassettes - re-record notebooks/cassettes/ from the local engine (after a model change)"
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -58,6 +59,10 @@ bench: venv engine
 
 record-fixtures: venv engine
 	$(PY) scripts/record_fixtures.py
+
+# Every notebook run against the local engine, its answers recorded for offline replay.
+cassettes: venv engine
+	$(PY) scripts/record_cassettes.py
 
 readme: venv
 	$(PY) scripts/gen_readme.py

@@ -24,6 +24,8 @@ from ._exceptions import (
     APIError,
     AuthenticationError,
     BadRequestError,
+    BudgetError,
+    CassetteError,
     ConfigError,
     ConnectError,
     InStreamError,
@@ -39,6 +41,7 @@ from ._exceptions import (
 )
 from ._options import OPTIONS, Option, OptionError
 from ._prompt_logprobs import PromptLogprob, PromptLogprobs
+from ._provenance import Provenance
 from ._results import ChatResult, Choice, Model, Timing, TokenLogprob, TopLogprob, Usage
 from ._retry import RetryNotice
 from ._types import ChatRequest, ImagePart, Message, TextPart, ToolCall
@@ -46,7 +49,7 @@ from ._types import ChatRequest, ImagePart, Message, TextPart, ToolCall
 if TYPE_CHECKING:  # pragma: no cover
     from IPython.core.interactiveshell import InteractiveShell
 
-    from ._api import abranch, achat, answer, branch, chat
+    from ._api import abranch, achat, answer, branch, cassette, chat
     from ._branching import Branch, BranchError
     from ._client import AsyncClient, ChatStream
     from ._session import Session
@@ -66,6 +69,8 @@ __all__ = [
     "BadRequestError",
     "Branch",
     "BranchError",
+    "BudgetError",
+    "CassetteError",
     "ChatRequest",
     "ChatResult",
     "ChatSettings",
@@ -87,6 +92,7 @@ __all__ = [
     "OptionError",
     "PromptLogprob",
     "PromptLogprobs",
+    "Provenance",
     "RateLimitError",
     "ReasoningDelta",
     "RetryNotice",
@@ -114,6 +120,7 @@ __all__ = [
     "achat",
     "answer",
     "branch",
+    "cassette",
     "chat",
     "load_ipython_extension",
     "panel",
@@ -160,6 +167,7 @@ _LAZY: dict[str, str] = {
     "ToolSchemaError": "._tools",
     "achat": "._api",
     "answer": "._api",
+    "cassette": "._api",
     "Session": "._session",
     "ChatSettings": "._settings",
     "Branch": "._branching",

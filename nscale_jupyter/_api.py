@@ -6,7 +6,9 @@ options, system prompt, tool loop and recording.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import os
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ._branching import Branch, BranchPoint, branch_point, branch_request, refused
@@ -16,7 +18,16 @@ from ._session import Session
 from ._turn import Turn, TurnOutcome, TurnSpec
 from ._types import Message
 
-__all__ = ["abranch", "achat", "answer", "branch", "branch_turn", "chat", "default_session"]
+__all__ = [
+    "abranch",
+    "achat",
+    "answer",
+    "branch",
+    "branch_turn",
+    "cassette",
+    "chat",
+    "default_session",
+]
 
 _default: Session | None = None
 #: Keyword arguments that are not request options.
@@ -175,3 +186,33 @@ async def abranch(
     """The awaitable :func:`branch` (the panel's, on the kernel's loop)."""
     turn, point = branch_turn(result, position, alternative, session=session)
     return _branch(result, point, await turn.run())
+
+
+@contextlib.contextmanager
+def cassette(
+    path: str | os.PathLike[str], mode: str = "auto", *, session: Session | None = None
+) -> Iterator[Any]:
+    """Record answers into (or replay them from) a cassette file, inside the block.
+
+    ``mode``: ``"auto"`` replays what is recorded and records the rest;
+    ``"record"`` sends everything and merges it into the file; ``"replay"``
+    never sends (a request with no recording raises :class:`CassetteError`).
+    Every face of the session (magics, panel, ``chat()``) uses it meanwhile;
+    ``ChatSettings.cassette`` does the same for a whole notebook or course.
+    """
+    from ._cassette import MODES
+    from ._exceptions import CassetteError
+
+    if mode not in MODES:
+        raise CassetteError(f"cassette mode {mode!r}: use one of {', '.join(MODES)}")
+    session = session or default_session()
+    settings = session.settings
+    before = (settings.cassette, settings.cassette_mode)
+    settings.cassette, settings.cassette_mode = os.fspath(path), mode
+    tape = session.cassette
+    try:
+        yield tape
+    finally:
+        settings.cassette, settings.cassette_mode = before
+        if tape is not None:
+            tape.flush()

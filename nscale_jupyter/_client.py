@@ -10,12 +10,14 @@ import json
 import time
 import warnings
 from collections.abc import AsyncIterator, Callable, Generator
+from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
 import httpx
 
 from ._accumulator import StreamAccumulator
+from ._cassette import EXTENSION, Tape
 from ._config import Secret, is_loopback_url, resolve_api_key, resolve_base_url
 from ._events import ContentDelta, ReasoningDelta, StreamDone, StreamEvent, ToolCallDelta
 from ._exceptions import (
@@ -28,6 +30,7 @@ from ._exceptions import (
     api_error,
     parse_error_body,
 )
+from ._provenance import provenance_of
 from ._redact import KeyRedactor
 from ._results import ChatResult, Model, Timing
 from ._retry import RetryNotice, backoff_delay, should_retry
@@ -270,6 +273,7 @@ class ChatStream:
         self._start = 0.0
         self._first: float | None = None
         self._iterator: AsyncIterator[StreamEvent] | None = None
+        self._tape: Tape | None = None  # the cassette's word on this response
 
     @property
     def result(self) -> ChatResult:
@@ -282,14 +286,27 @@ class ChatStream:
         """What arrived so far, marked as truncated."""
         if self._result is not None:
             return self._result
-        return self._acc.result(
-            truncated=True, error=error, request=self.request, timing=self._timing()
+        return self._finish(
+            self._acc.result(
+                truncated=True, error=error, request=self.request, timing=self._timing()
+            )
         )
 
-    def _timing(self) -> Timing:
+    def _timing(self, *, streamed: bool = True) -> Timing:
+        tape = self._tape
+        if tape is not None and tape.timing is not None:  # replayed: the recorded timing
+            return Timing(*tape.timing)
         now = time.perf_counter()
-        first = None if self._first is None else self._first - self._start
+        first = None if self._first is None or not streamed else self._first - self._start
         return Timing(first, now - self._start if self._start else None)
+
+    def _finish(self, result: ChatResult) -> ChatResult:
+        """The result with its provenance (and, being recorded, the timing kept)."""
+        tape = self._tape
+        if tape is not None and tape.status == "miss":
+            tape.note_timing(result.timing.time_to_first_token, result.timing.elapsed)
+        status = tape.status if tape is not None else None
+        return replace(result, provenance=provenance_of(self.request.to_json(), result, status))
 
     async def __aenter__(self) -> ChatStream:
         return self
@@ -327,6 +344,7 @@ class ChatStream:
             stream=True,
             on_retry=self._on_retry,
         )
+        self._tape = response.extensions.get(EXTENSION)
         acc = self._acc
         decoder = SSEDecoder()
         scrub = self._client._redactor
@@ -355,7 +373,9 @@ class ChatStream:
         finally:
             await response.aclose()
         timing = self._timing()
-        self._result = acc.result(truncated=not done, request=self.request, timing=timing)
+        self._result = self._finish(
+            acc.result(truncated=not done, request=self.request, timing=timing)
+        )
         yield StreamDone(self._result)
 
     async def _whole(self) -> list[StreamEvent]:
@@ -368,6 +388,7 @@ class ChatStream:
             on_retry=self._on_retry,
         )
         client = self._client
+        self._tape = response.extensions.get(EXTENSION)
         content = client._scrub(response.content)
         try:
             data = json.loads(content)
@@ -380,12 +401,13 @@ class ChatStream:
             type_, message, _, code = parse_error_body(body, client._error_scrub)
             raise InStreamError(message, None, type=type_, code=code)
         events = self._acc.feed_response(data)
-        elapsed = time.perf_counter() - self._start
-        self._result = self._acc.result(
-            request=self.request,
-            timing=Timing(None, elapsed),  # nothing streamed: no time to a first token
-            raw=data,
-            prompt_logprobs=data.get("prompt_logprobs"),
+        self._result = self._finish(
+            self._acc.result(
+                request=self.request,
+                timing=self._timing(streamed=False),  # not streamed: no time to a first token
+                raw=data,
+                prompt_logprobs=data.get("prompt_logprobs"),
+            )
         )
         return [*events, StreamDone(self._result)]
 

@@ -3,6 +3,8 @@
 ```
 NscaleError
 ├── ConfigError                 no key, a refused base URL, a bad option value
+├── BudgetError                 a request would pass the classroom budget (nothing sent)
+├── CassetteError               a cassette has no recording of a request it must replay
 ├── TransportError              nothing usable came back
 │   ├── ConnectError            could not connect
 │   └── TimeoutError            connect, read or pool timeout
@@ -39,6 +41,8 @@ __all__ = [
     "APIError",
     "AuthenticationError",
     "BadRequestError",
+    "BudgetError",
+    "CassetteError",
     "ConfigError",
     "ConnectError",
     "InStreamError",
@@ -60,6 +64,14 @@ class NscaleError(Exception):
 
 class ConfigError(NscaleError):
     """The client is not set up to send this request (no key, refused URL)."""
+
+
+class BudgetError(NscaleError):
+    """A request would pass ``ChatSettings.budget_tokens`` / ``budget_cost``: it was not sent."""
+
+
+class CassetteError(NscaleError):
+    """A cassette cannot answer: no recording of the request (replay mode), or a bad file."""
 
 
 class TransportError(NscaleError):

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ._branching import Branch
     from ._prompt_logprobs import PromptLogprob
+    from ._provenance import Provenance
 
 __all__ = [
     "NEG_INF_SENTINEL",
@@ -248,6 +249,8 @@ class ChatResult:
     request: ChatRequest | None = field(default=None, compare=False, repr=False)
     #: The JSON as received: the response object, or the list of stream chunks.
     raw: JSON = field(default=None, compare=False, repr=False)
+    #: How it was made: options sent, usage, request hash, cassette hit or miss.
+    provenance: Provenance | None = field(default=None, compare=False, repr=False)
 
     # -- convenience: the first choice ---------------------------------
     @property

@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 from ._config import DEFAULT_BASE_URL, Secret, resolve_api_key, resolve_base_url
 from ._exceptions import APIError, ConfigError, NscaleError
 from ._options import EXTRAS, OptionError, check_combination, option
-from ._results import Model
+from ._results import ChatResult, Model
 from ._settings import ChatSettings
 from ._types import ChatRequest, Message, ToolCall
 
 if TYPE_CHECKING:  # httpx loads with the first request, not with %load_ext
     import httpx
 
+    from ._cassette import Cassette
     from ._client import AsyncClient
     from ._compare import Comparison
     from ._sync import LoopThread
@@ -88,6 +89,11 @@ class Session:
         self.tools: ToolRegistry | None = None  # None: the registry @tool adds to
         #: The first request of the last recorded turn (what ``%chat compare`` reruns).
         self.last_request: ChatRequest | None = None
+        from ._usage import UsageMeter
+
+        #: Requests and tokens per thread, live and replayed (``%chat usage``).
+        self.meter = UsageMeter()
+        self._cassettes: dict[tuple[str, str], Cassette] = {}
 
     def __repr__(self) -> str:
         key = "set" if self._key is not None else "none"
@@ -121,7 +127,8 @@ class Session:
     async def aclient(self) -> AsyncClient:
         """The client for the current base URL and key (made on the session loop)."""
         s = self.settings
-        config = (self.base_url, self._key, s.timeout, s.allow_insecure_http)
+        cassette = self.cassette
+        config = (self.base_url, self._key, s.timeout, s.allow_insecure_http, cassette)
         if self._client is None or self._client_config != config:
             if self._client is not None:
                 await self._client.aclose()
@@ -135,10 +142,59 @@ class Session:
                 base_url=self.base_url,
                 timeout=httpx.Timeout(s.timeout, connect=min(10.0, s.timeout)),
                 allow_insecure_http=s.allow_insecure_http,
-                transport=self._transport,
+                transport=self._transport_for(cassette),
             )
             self._client_config = config
         return self._client
+
+    # -- cassettes, usage, budget -----------------------------------------------------
+    @property
+    def cassette(self) -> Cassette | None:
+        """The cassette ``ChatSettings.cassette`` names (its mode: ``cassette_mode``, or auto)."""
+        from ._cassette import open_cassette
+
+        s = self.settings
+        cassette = open_cassette(self._cassettes, s.cassette, s.cassette_mode or "auto")
+        if cassette is not None:
+            cassette.pace = s.cassette_pace
+        return cassette
+
+    def _transport_for(self, cassette: Cassette | None) -> httpx.AsyncBaseTransport | None:
+        from ._cassette import CassetteTransport
+
+        inner = self._transport
+        return inner if cassette is None else CassetteTransport(cassette, inner)
+
+    def would_replay(self, request: ChatRequest) -> bool:
+        """True when the cassette answers ``request`` (nothing is sent, nothing spent)."""
+        cassette = self.cassette
+        secret = self._key.reveal() if self._key is not None else None
+        return cassette is not None and cassette.would_replay(
+            "chat/completions", request.to_json(), secret
+        )
+
+    def price(self, model: str | None) -> tuple[float, float] | None:
+        """Per million (input, output) tokens: ``ChatSettings.prices``, else the server's list."""
+        from ._usage import price_for
+
+        return price_for(self.settings.prices, self._models.get(self.base_url) or (), model)
+
+    def check_budget(self, request: ChatRequest) -> None:
+        """BudgetError (nothing sent) when ``request`` could pass the session's budget."""
+        from ._usage import check_budget
+
+        s = self.settings
+        if (s.budget_tokens is not None or s.budget_cost is not None) and not self.would_replay(
+            request
+        ):  # replayed answers cost nothing
+            spent = self.meter.total("live")
+            check_budget(request, spent, s.budget_tokens, s.budget_cost, self.price(request.model))
+
+    def account(self, thread: str | None, result: ChatResult) -> ChatResult:
+        """Count an answer in the meter; with a price, the result gets its cost."""
+        from ._usage import account
+
+        return account(self.meter, thread, result, self.price)
 
     def close(self) -> None:
         """Close the client and stop the loop (``%unload_ext``)."""
@@ -267,12 +323,12 @@ class Session:
                 values[name] = limit  # the server refuses more than its context
         settings = self.settings
         stream = settings.stream if spec.stream is None else spec.stream
+        budget = settings.budget_tokens is not None or settings.budget_cost is not None
         return ChatRequest(
             messages=tuple(messages),
             stream=stream and not refuses_stream(extra),
-            include_usage=settings.include_usage
-            if spec.include_usage is None
-            else spec.include_usage,
+            include_usage=budget  # with a budget every answer is counted
+            or (settings.include_usage if spec.include_usage is None else spec.include_usage),
             extra=extra,
             tools=tuple(tools) or None,
             **values,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from traitlets import Bool, Dict, Float, Int, List, TraitError, Unicode, Union, validate
+from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode, Union, validate
 from traitlets.config import Configurable
 
 from ._options import OPTIONS, Option, OptionError, check_combination, option
@@ -54,6 +54,30 @@ class ChatSettings(Configurable):
     ).tag(config=True)
     allow_insecure_http = Bool(
         False, help="Send the API key over plain http to a non-loopback host (off: refused)."
+    ).tag(config=True)
+
+    cassette = Unicode(
+        None,
+        allow_none=True,
+        help="Cassette file (JSON Lines): replay recorded answers, record the rest (None: off).",
+    ).tag(config=True)
+    cassette_mode = Enum(
+        ["auto", "record", "replay"],
+        None,
+        allow_none=True,
+        help="How the cassette is used: auto (None), record or replay (never sends).",
+    ).tag(config=True)
+    cassette_pace = Bool(
+        False, help="Replay at the recorded pace (first token, then evenly to the end)."
+    ).tag(config=True)
+    prices = Dict(
+        help='Prices per million tokens, by the model asked for: {"model": [input, output]}.'
+    ).tag(config=True)
+    budget_tokens = Int(
+        None, allow_none=True, min=0, help="Most live tokens a session may use (None: none)."
+    ).tag(config=True)
+    budget_cost = Float(
+        None, allow_none=True, min=0.0, help="Most a session may spend, by prices (None: none)."
     ).tag(config=True)
 
     locals().update({o.name: _trait_for(o) for o in OPTIONS})
@@ -119,4 +143,7 @@ class ChatSettings(Configurable):
             "timeout",
         ):
             lines.append(f"{name} = {getattr(self, name)!r}")
+        for name in ("prices", "budget_tokens", "budget_cost"):  # the cassette: %chat cassette
+            if getattr(self, name) not in (None, {}):  # shown once set
+                lines.append(f"{name} = {getattr(self, name)!r}")
         return "\n".join(lines)

@@ -254,6 +254,59 @@ def _tool_result(m: ChatMagics, rest: str) -> None:
         m.shell.displayhook.update_user_ns(outcome.result)
 
 
+# -- cassettes and usage ------------------------------------------------------------------
+def _cassette_args(words: list[str]) -> bool:
+    if words in ([], ["off"]):
+        return True
+    rest = words[1:]
+    return (
+        len(words) in (1, 3)
+        and not words[0].startswith("-")
+        and (not rest or (rest[0] == "--mode" and rest[1] in ("record", "replay", "auto")))
+    )
+
+
+@subcommand("cassette", _cassette_args, "%chat cassette [PATH] [--mode M], off")
+def _cassette(m: ChatMagics, rest: str) -> None:
+    """record/replay answers in PATH (mode auto, record or replay); off stops."""
+    words = shlex.split(rest)
+    settings = m.session.settings
+    if words == ["off"]:
+        settings.cassette, settings.cassette_mode = None, None
+        print("cassette off")
+        return
+    if words:
+        settings.cassette = words[0]
+        settings.cassette_mode = words[2] if len(words) == 3 else None
+    try:
+        cassette = m.session.cassette
+    except NscaleError as exc:
+        settings.cassette = None
+        raise UsageError(str(exc)) from None
+    if cassette is None:
+        print("no cassette: %chat cassette PATH [--mode record|replay|auto]")
+        return
+    print(f"cassette {cassette.path} ({cassette.mode}, {len(cassette.entries)} recordings)")
+
+
+@subcommand("usage", lambda w: w in ([], ["--reset"]), "%chat usage [--reset]")
+def _usage(m: ChatMagics, rest: str) -> None:
+    """requests and tokens per thread and for the session, live and replayed."""
+    session = m.session
+    if rest.strip() == "--reset":
+        session.meter.reset()
+        print("usage reset")
+        return
+    priced = bool(session.settings.prices) or session.meter.total().cost > 0
+    print(session.meter.report(priced=priced))
+    s = session.settings
+    spent = session.meter.total("live")
+    if s.budget_tokens is not None:
+        print(f"token budget: {spent.total_tokens} of {s.budget_tokens} spent")
+    if s.budget_cost is not None:
+        print(f"cost budget: {spent.cost:.6f} of {s.budget_cost:g} spent")
+
+
 # -- compare, panel, local engine --------------------------------------------------------
 @subcommand(
     "compare", _assignments, "%chat compare FIELD=V1,V2,... or seed=1..8 [--concurrency N]"

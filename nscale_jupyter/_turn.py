@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ._bridge import Emit, Pump
-from ._events import StreamEvent
+from ._events import StreamDone, StreamEvent
 from ._exceptions import NscaleError, StreamError
 from ._results import ChatResult
 from ._retry import RetryNotice
@@ -170,6 +170,7 @@ class Turn:
         self._request = request  # sent as it is (compare), instead of one built from spec
         self.outcome: TurnOutcome | None = None
         self._stream: ChatStream | None = None
+        self._done: ChatResult | None = None  # the last answer counted
         self._pump = Pump(session.loop, self._drive)
 
     # -- for the faces --------------------------------------------------------------
@@ -275,6 +276,8 @@ class Turn:
             cut_off, error, partial = exc.message, exc, exc.partial
         except NscaleError as exc:
             cut_off, error = str(exc), exc
+        if partial is not None and partial is not self._done:  # sent and cut: counted too
+            partial = session.account(spec.thread, partial)
         if partial is not None and (partial.text or partial.reasoning):
             # What arrived before the cut stays, marked; its calls never ran.
             added.append(Message("assistant", partial.text or None, truncated=True))
@@ -360,13 +363,21 @@ class Turn:
             raise
 
     async def _round(self, request: ChatRequest, emit: Emit) -> ChatResult:
-        client = await self.session.aclient()
+        session = self.session
+        client = await session.aclient()
+        session.check_budget(request)  # BudgetError: refused before it is sent
+        result: ChatResult | None = None
         async with client.events(request, on_retry=emit) as stream:
             self._stream = stream  # what partial() reads if the turn is cut here
             async for event in stream:
+                if isinstance(event, StreamDone):  # every face's answers, counted once
+                    self._done = event.result
+                    result = session.account(self.spec.thread, event.result)
+                    event = StreamDone(result)
                 emit(event)
         self._stream = None
-        return stream.result
+        assert result is not None
+        return result
 
 
 def _unforced(request: ChatRequest) -> ChatRequest:

@@ -19,10 +19,12 @@ PACKAGE = Path(__file__).resolve().parent.parent / "nscale_jupyter"
 PURE = {
     "_types", "_results", "_options", "_events", "_sse", "_accumulator", "_exceptions",
     "_retry", "_config", "_schema", "_interpolate", "_sampling", "_prompt_logprobs", "_redact",
-    "_branching",
+    "_branching", "_provenance",
 }  # fmt: skip
-CLIENT = {"_client", "_sync"}
-SESSION = {"_session", "_turn", "_bridge", "_tools", "_compare", "_api", "_settings"}
+CLIENT = {"_client", "_sync", "_cassette"}
+SESSION = {
+    "_session", "_turn", "_bridge", "_tools", "_compare", "_api", "_settings", "_usage",
+}  # fmt: skip
 FACES = {"_magics", "_flags", "_input", "_subcommands", "_autoload", "_cli", "widgets"}
 MODULES = {p.stem for p in PACKAGE.glob("*.py")} | {"display", "widgets", "local"}
 UI = {"IPython", "ipywidgets", "matplotlib"}

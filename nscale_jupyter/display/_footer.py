@@ -26,6 +26,9 @@ def footer_text(result: ChatResult | None, *, cut_off: str | None = None) -> str
         parts.append(f"{timing.elapsed:.2f} s")
     if usage is not None and usage.completion_tokens and timing.elapsed:
         parts.append(f"{usage.completion_tokens / timing.elapsed:.1f} tok/s")
+    prov = result.provenance
+    if prov is not None and prov.cost is not None:
+        parts.append(f"cost {prov.cost:.6f}")
     if cut_off or result.truncated:
         parts.append(f"cut off{': ' + cut_off if cut_off else ''}")
     return " · ".join(parts)

@@ -50,10 +50,10 @@ class _Handle(Protocol):
     def update(self, obj: Any, raw: bool = ...) -> None: ...
 
 
-def _display(bundle: Bundle) -> _Handle:
+def _display(bundle: Bundle, metadata: dict[str, Any] | None = None) -> _Handle:
     from IPython.display import display
 
-    handle = display(bundle, raw=True, display_id=True)
+    handle = display(bundle, raw=True, display_id=True, metadata=metadata)
     assert handle is not None
     return handle  # type: ignore[no-any-return]
 
@@ -76,8 +76,11 @@ class ChatRenderer:
         clock: Callable[[], float] = time.monotonic,
         cards: bool = False,
         logprobs: bool = False,
+        metadata: bool | None = None,
     ) -> None:
         self.rich = rich
+        #: Put the answer's provenance in its output's metadata (IPython's display: on).
+        self.metadata = display is _display if metadata is None else metadata
         self.cards = cards and rich
         self.logprobs = logprobs and rich
         self.interval = interval
@@ -173,7 +176,9 @@ class ChatRenderer:
             if cut_off is None:  # the retries worked: their notices have done their job
                 for handle in self._notices:
                     handle.update({"text/plain": ""}, raw=True)
-            self._flush(footer=footer)
+            prov = result.provenance if result is not None else None
+            meta = {"nscale": prov.to_json()} if prov is not None and self.metadata else None
+            self._flush(footer=footer, metadata=meta)
         else:
             view = self.view(0)
             calls = "".join(f"\n-> {c}" for c in view.cards.calls())
@@ -218,13 +223,14 @@ class ChatRenderer:
             )
         return bundle
 
-    def _flush(self, footer: str = "") -> None:
+    def _flush(self, footer: str = "", metadata: dict[str, Any] | None = None) -> None:
         started = time.perf_counter()
         bundle = self.bundle(footer)
+        extra: dict[str, Any] = {"metadata": metadata} if metadata else {}
         if self._handle is None:
-            self._handle = self._display(bundle)
+            self._handle = self._display(bundle, **extra)
         else:
-            self._handle.update(bundle, raw=True)
+            self._handle.update(bundle, raw=True, **extra)
         self.updates += 1
         self._dirty = False
         self._last = self._clock()

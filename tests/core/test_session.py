@@ -161,6 +161,7 @@ def test_a_stall_ends_at_the_read_timeout_with_the_partial_kept() -> None:
             assert info.value.partial.truncated
         finally:
             session.close()
+        assert srv.wait_idle()  # the server has seen the hang-up before it stops
         assert srv.hung_up == 1
 
 
