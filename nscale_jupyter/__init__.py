@@ -48,6 +48,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ._api import achat, answer, chat
     from ._client import AsyncClient, ChatStream
+    from ._evaluate import abatch, batch, grid
+    from ._grid import GridResult
+    from ._rows import BatchResult
     from ._session import Session
     from ._settings import ChatSettings
     from ._sync import Client
@@ -63,6 +66,7 @@ __all__ = [
     "AsyncClient",
     "AuthenticationError",
     "BadRequestError",
+    "BatchResult",
     "ChatRequest",
     "ChatResult",
     "ChatSettings",
@@ -73,6 +77,7 @@ __all__ = [
     "ConfigError",
     "ConnectError",
     "ContentDelta",
+    "GridResult",
     "ImagePart",
     "InStreamError",
     "LogprobsDelta",
@@ -107,9 +112,12 @@ __all__ = [
     "Usage",
     "UsageUpdate",
     "__version__",
+    "abatch",
     "achat",
     "answer",
+    "batch",
     "chat",
+    "grid",
     "load_ipython_extension",
     "panel",
     "tool",
@@ -157,4 +165,9 @@ _LAZY: dict[str, str] = {
     "answer": "._api",
     "Session": "._session",
     "ChatSettings": "._settings",
+    "batch": "._evaluate",
+    "abatch": "._evaluate",
+    "grid": "._evaluate",
+    "BatchResult": "._rows",
+    "GridResult": "._grid",
 }

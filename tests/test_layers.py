@@ -19,10 +19,13 @@ PACKAGE = Path(__file__).resolve().parent.parent / "nscale_jupyter"
 PURE = {
     "_types", "_results", "_options", "_events", "_sse", "_accumulator", "_exceptions",
     "_retry", "_config", "_schema", "_interpolate", "_sampling", "_prompt_logprobs",
+    "_structured", "_rows",
 }  # fmt: skip
 CLIENT = {"_client", "_sync"}
-SESSION = {"_session", "_turn", "_bridge", "_tools", "_compare", "_api", "_settings"}
-FACES = {"_magics", "_subcommands", "_autoload", "_cli", "widgets"}
+SESSION = {
+    "_session", "_turn", "_bridge", "_tools", "_compare", "_api", "_settings", "_batch", "_grid",
+}  # fmt: skip
+FACES = {"_magics", "_subcommands", "_autoload", "_cli", "_evaluate", "widgets"}
 MODULES = {p.stem for p in PACKAGE.glob("*.py")} | {"display", "widgets", "local"}
 UI = {"IPython", "ipywidgets", "matplotlib"}
 
@@ -37,9 +40,9 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
     "surface": (PURE | CLIENT | SESSION | FACES | {"display", "local"}, set()),
     "faces": (PURE | SESSION | FACES | {"display", "local", "__init__"}, UI | {"traitlets"}),
 }
-#: The one arrow up: ChatResult's repr and plot methods call the display
-#: package's thin entry points on first use (``display/__init__.py``).
-EXCEPTIONS = {("_results", "display")}
+#: The arrows up: ChatResult's and GridResult's repr and plot methods call the
+#: display package's thin entry points on first use (``display/__init__.py``).
+EXCEPTIONS = {("_results", "display"), ("_grid", "display")}
 #: What a face must not touch: the session's loop and transports, the client.
 FORBIDDEN_ATTRIBUTES = {"loop", "_loop", "_transport", "aclient", "_aclient", "_client"}
 

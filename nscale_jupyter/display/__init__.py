@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .._results import ChatResult
 
-__all__ = ["logprobs_table", "plot_logprobs", "prompt_heatmap", "result_markdown"]
+__all__ = ["logprobs_table", "plot_grid", "plot_logprobs", "prompt_heatmap", "result_markdown"]
 
 
 def result_markdown(result: ChatResult) -> str:
@@ -46,3 +46,10 @@ def prompt_heatmap(result: ChatResult, *, by: str = "prob", table: int = 10) -> 
     from ._prompt_heatmap import prompt_heatmap as render
 
     return render(result, by=by, table=table)
+
+
+def plot_grid(cells: list[dict[str, Any]], ax: Axes | None = None) -> Axes:
+    """A grid's score and latency per cell; see ``GridResult.plot``."""
+    from ._grid import plot_grid as plot
+
+    return plot(cells, ax=ax)
