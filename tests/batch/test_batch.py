@@ -163,3 +163,33 @@ def test_structured_output_becomes_columns_and_bad_rows_are_flagged() -> None:
         assert "missing age" in (out[3].problem or "") and out[3].answer is not None
         assert out.failed == []
         session.close()
+
+
+def test_abatch_from_another_loop_leaves_that_loop_free() -> None:
+    import asyncio
+
+    from nscale_jupyter import abatch
+
+    with FaultServer() as srv:
+        srv.respond = Echo()  # type: ignore[assignment]
+        session = session_for(srv)
+
+        async def go() -> tuple[BatchResult, int]:
+            ticks = 0
+
+            async def tick() -> None:
+                nonlocal ticks
+                while True:
+                    ticks += 1
+                    await asyncio.sleep(0.001)
+
+            ticker = asyncio.create_task(tick())
+            result = await abatch([str(i) for i in range(30)], concurrency=4, progress=False,
+                                  session=session, model="fake")  # fmt: skip
+            ticker.cancel()
+            return result, ticks
+
+        result, ticks = asyncio.run(go())
+        assert result.answers == [f"<{i}>" for i in range(30)]
+        assert ticks > 5  # the caller's loop kept running while the batch went on
+        session.close()
