@@ -25,12 +25,11 @@ from ._options import OptionError, option
 from ._retry import RetryNotice, backoff_delay
 from ._rows import BatchResult, Checkpoint, Progress, Row, row_key
 from ._structured import OutputSpec, output_spec
-from ._turn import Turn, TurnSpec
+from ._turn import Turn, TurnOutcome, TurnSpec
 from ._types import Message
 
 if TYPE_CHECKING:
     from ._session import Session
-    from ._turn import TurnOutcome
 
 __all__ = [
     "BatchPlan",
@@ -159,14 +158,12 @@ class _Budget:
 
     def __init__(self, limit: int) -> None:
         self.left = limit
-        self.used = 0
         self.pause_until = 0.0  # a server's Retry-After holds every worker
 
     def take(self) -> bool:
         if self.left <= 0:
             return False
         self.left -= 1
-        self.used += 1
         return True
 
 
@@ -199,7 +196,10 @@ async def run_jobs(
                 turn = Turn(session, replace(spec, prompt=(Message.user(job.prompt),),
                                              options=options))  # fmt: skip
                 started = time.perf_counter()
-                await turn.drive(notice)
+                try:
+                    await turn.drive(notice)
+                except Exception as exc:  # not the turn's own errors: still only this row's
+                    turn.outcome = TurnOutcome(None, None, error=None, cut_off=repr(exc))
                 outcome = turn.outcome
                 assert outcome is not None
                 error = outcome.error
@@ -233,7 +233,8 @@ def _row(
 ) -> Row:
     result = outcome.result
     if outcome.error is not None or result is None:
-        error = str(outcome.error) if outcome.error is not None else "no reply"
+        error = str(outcome.error) if outcome.error is not None else outcome.cut_off
+        error = error or "no reply"
         return Row(index, error=error, latency=latency, retries=retries)
     usage = result.usage
     fields = problem = None

@@ -193,3 +193,26 @@ def test_abatch_from_another_loop_leaves_that_loop_free() -> None:
         assert result.answers == [f"<{i}>" for i in range(30)]
         assert ticks > 5  # the caller's loop kept running while the batch went on
         session.close()
+
+
+def test_an_unexpected_error_in_one_row_stays_on_that_row() -> None:
+    import httpx
+
+    from nscale_jupyter._session import Session
+
+    from .helpers import KEY
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/models"):
+            return httpx.Response(200, json={"object": "list", "data": [{"id": "fake"}]})
+        prompt = json.loads(request.content)["messages"][-1]["content"]
+        if prompt == "boom":
+            raise RuntimeError("a bug somewhere below")
+        return httpx.Response(200, content=completion(f"<{prompt}>").body)
+
+    session = Session(api_key=KEY, transport=httpx.MockTransport(handler))
+    session.settings.base_url = "https://api.test/v1"
+    result = batch(["a", "boom", "c"], progress=False, session=session, model="fake")
+    assert result.answers == ["<a>", None, "<c>"]
+    assert "a bug somewhere below" in (result.errors[1] or "")
+    session.close()
