@@ -52,6 +52,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._api import abranch, achat, answer, branch, cassette, chat
     from ._branching import Branch, BranchError
     from ._client import AsyncClient, ChatStream
+    from ._evaluate import abatch, batch, grid
+    from ._grid import GridResult
+    from ._rows import BatchResult
     from ._session import Session
     from ._settings import ChatSettings
     from ._sync import Client
@@ -67,6 +70,7 @@ __all__ = [
     "AsyncClient",
     "AuthenticationError",
     "BadRequestError",
+    "BatchResult",
     "Branch",
     "BranchError",
     "BudgetError",
@@ -81,6 +85,7 @@ __all__ = [
     "ConfigError",
     "ConnectError",
     "ContentDelta",
+    "GridResult",
     "ImagePart",
     "InStreamError",
     "LogprobsDelta",
@@ -116,12 +121,15 @@ __all__ = [
     "Usage",
     "UsageUpdate",
     "__version__",
+    "abatch",
     "abranch",
     "achat",
     "answer",
+    "batch",
     "branch",
     "cassette",
     "chat",
+    "grid",
     "load_ipython_extension",
     "panel",
     "tool",
@@ -174,4 +182,9 @@ _LAZY: dict[str, str] = {
     "BranchError": "._branching",
     "branch": "._api",
     "abranch": "._api",
+    "batch": "._evaluate",
+    "abatch": "._evaluate",
+    "grid": "._evaluate",
+    "BatchResult": "._rows",
+    "GridResult": "._grid",
 }

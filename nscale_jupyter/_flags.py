@@ -35,6 +35,15 @@ TURN_FLAGS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
                               "help": "Most model <-> tool round trips (at least 1)."}),
     (("--no-run-tools",), {"action": "store_true",
                            "help": "Show tool calls without running them."}),
+    (("--over",), {"metavar": "VAR",
+                   "help": "Batch: the cell is a template ({item}, {column}) filled from "
+                           "each item of the list or DataFrame in VAR."}),
+    (("--concurrency",), {"type": int, "metavar": "N",
+                          "help": "Batch: requests at a time (default 8)."}),
+    (("--into",), {"metavar": "COLUMN",
+                   "help": "Batch: the result is a new DataFrame with the answers in COLUMN."}),
+    (("--checkpoint",), {"metavar": "PATH",
+                         "help": "Batch: keep finished rows in PATH; a rerun sends the rest."}),
 ]  # fmt: skip
 
 

@@ -169,6 +169,11 @@ class ChatMagics(Magics):
 
     # -- running -------------------------------------------------------------------
     def _run(self, args: Any, text: str) -> ChatResult | None:
+        if args.over is not None:
+            self._batch(args, text)
+            return None
+        if args.concurrency is not None or args.into or args.checkpoint:
+            raise UsageError("--concurrency, --into and --checkpoint go with --over VAR")
         if not args.no_interpolate and self.shell is not None:
             try:
                 text = interpolate(text, self.shell.user_ns)
@@ -211,6 +216,47 @@ class ChatMagics(Magics):
         if self.shell is not None:
             self.shell.displayhook.update_user_ns(result)  # `_` and Out[n]
         return result
+
+    def _batch(self, args: Any, template: str) -> Any:
+        """``--over VAR``: the cell is a template sent once per item (``batch()``)."""
+        from ._evaluate import batch
+
+        ns = self.shell.user_ns if self.shell is not None else {}
+        if args.over not in ns:
+            raise UsageError(f"--over: no variable {args.over!r} in the notebook")
+        if args.concurrency is not None and args.concurrency < 1:
+            raise UsageError("--concurrency: at least 1")
+        try:
+            options: dict[str, Any] = {**self._options(args), "extra": self._extra(args)}
+        except OptionError as exc:
+            raise UsageError(str(exc)) from None
+        if args.no_stream:
+            options["stream"] = False
+        self._ensure_key()
+        try:
+            result = batch(
+                ns[args.over],
+                template if template.strip() else None,
+                concurrency=args.concurrency or 8,
+                checkpoint=args.checkpoint,
+                progress=not args.quiet,
+                session=self.session,
+                **options,
+            )
+        except OptionError as exc:
+            raise UsageError(str(exc)) from None
+        value = result.to_pandas(into=args.into) if args.into else result
+        if args.out:
+            ns[args.out] = value
+        if self.shell is not None:
+            self.shell.displayhook.update_user_ns(value)
+        if not args.quiet:
+            from IPython.display import display
+
+            display(result)
+            if result.failed:
+                _say(f"{len(result.failed)} row(s) failed; see .errors")
+        return value
 
     def start(self, spec: TurnSpec) -> Turn:
         """The session's turn for ``spec`` (bad options and tools: a UsageError)."""

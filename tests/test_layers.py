@@ -19,13 +19,23 @@ PACKAGE = Path(__file__).resolve().parent.parent / "nscale_jupyter"
 PURE = {
     "_types", "_results", "_options", "_events", "_sse", "_accumulator", "_exceptions",
     "_retry", "_config", "_schema", "_interpolate", "_sampling", "_prompt_logprobs", "_redact",
-    "_branching", "_provenance",
+    "_branching", "_provenance", "_structured", "_rows",
 }  # fmt: skip
 CLIENT = {"_client", "_sync", "_cassette"}
 SESSION = {
     "_session", "_turn", "_bridge", "_tools", "_compare", "_api", "_settings", "_usage",
+    "_batch", "_grid",
 }  # fmt: skip
-FACES = {"_magics", "_flags", "_input", "_subcommands", "_autoload", "_cli", "widgets"}
+FACES = {
+    "_magics",
+    "_flags",
+    "_input",
+    "_subcommands",
+    "_autoload",
+    "_cli",
+    "_evaluate",
+    "widgets",
+}
 MODULES = {p.stem for p in PACKAGE.glob("*.py")} | {"display", "widgets", "local"}
 UI = {"IPython", "ipywidgets", "matplotlib"}
 
@@ -40,10 +50,13 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
     "surface": (PURE | CLIENT | SESSION | FACES | {"display", "local"}, set()),
     "faces": (PURE | SESSION | FACES | {"display", "local", "__init__"}, UI | {"traitlets"}),
 }
-#: The arrows up: ChatResult's (and Branch's) repr and plot methods call the display
-#: package's thin entry points on first use (``display/__init__.py``), and
+#: The arrows up: ChatResult's, Branch's and GridResult's repr and plot methods call
+#: the display package's thin entry points on first use (``display/__init__.py``), and
 #: ``ChatResult.branch`` runs its turn through ``_api.branch`` (the Python API).
-EXCEPTIONS = {("_results", "display"), ("_branching", "display"), ("_results", "_api")}
+EXCEPTIONS = {
+    ("_results", "display"), ("_branching", "display"), ("_grid", "display"),
+    ("_results", "_api"),
+}  # fmt: skip
 #: What a face must not touch: the session's loop and transports, the client.
 FORBIDDEN_ATTRIBUTES = {"loop", "_loop", "_transport", "aclient", "_aclient", "_client"}
 

@@ -16,7 +16,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from .._branching import Branch
     from .._results import ChatResult
 
-__all__ = ["branch_html", "logprobs_table", "plot_logprobs", "prompt_heatmap", "result_markdown"]
+__all__ = [
+    "branch_html",
+    "logprobs_table",
+    "plot_grid",
+    "plot_logprobs",
+    "prompt_heatmap",
+    "result_markdown",
+]
 
 
 def result_markdown(result: ChatResult) -> str:
@@ -54,3 +61,10 @@ def branch_html(branch: Branch) -> str:
     from ._branch import branch_html as render
 
     return render(branch)
+
+
+def plot_grid(cells: list[dict[str, Any]], ax: Axes | None = None) -> Axes:
+    """A grid's score and latency per cell; see ``GridResult.plot``."""
+    from ._grid import plot_grid as plot
+
+    return plot(cells, ax=ax)
