@@ -42,7 +42,9 @@ class TurnRenderer:
         out: TextIO | None = None,
         interval: float = 0.05,
         on_notice: Callable[[str], None] | None = None,
+        metadata: bool | None = None,
     ) -> None:
+        self._metadata = metadata  # provenance in the outputs' metadata (None: IPython's only)
         self.rich = rich
         self.on_notice = on_notice or self.notice
         self._display = display
@@ -62,7 +64,7 @@ class TurnRenderer:
             kwargs["display"] = self._display
         if self._out is not None:
             kwargs["out"] = self._out
-        return ChatRenderer(cards=True, logprobs=logprobs, **kwargs)
+        return ChatRenderer(cards=True, logprobs=logprobs, metadata=self._metadata, **kwargs)
 
     def tick(self) -> None:
         if self.current is not None:

@@ -76,7 +76,10 @@ class Panel:
         self._kept: TurnOutcome | None = None  # the run "keep" would record
         self._models: list[str] = []
         self._listing = False
-        self._slots: list[dict[str, str]] = []  # the reply area: text, tool cards, heatmap
+        self._slots: list[dict[str, str]] = []
+        self._metadata: dict[
+            int, dict[str, Any]
+        ] = {}  # slot -> its output's metadata  # the reply area: text, tool cards, heatmap
         self.controls = controls(self.settings)
         self.model = w.Dropdown(
             description="model", options=[(_DEFAULT, "")], layout=w.Layout(width="26em")
@@ -258,7 +261,8 @@ class Panel:
             self._say(_error(exc))
             return None
         self._slots = []
-        renderer = TurnRenderer(display=self._show, interval=0.05)
+        self._metadata = {}
+        renderer = TurnRenderer(display=self._show, interval=0.05, metadata=True)
         async for event in turn:
             renderer.feed(event)
         outcome = turn.outcome
@@ -276,30 +280,32 @@ class Panel:
         self.whatif.show(outcome.result)
         return outcome.result
 
-    def _show(self, bundle: dict[str, str]) -> Any:
+    def _show(self, bundle: dict[str, str], metadata: dict[str, Any] | None = None) -> Any:
         """A display handle writing into one slot of the reply area (text, cards, heatmap)."""
         slot = len(self._slots)
         self._slots.append({})
         panel = self
 
         class Handle:
-            def update(self, obj: dict[str, str], raw: bool = True) -> None:
+            def update(self, obj: dict[str, str], raw: bool = True, metadata: Any = None) -> None:
                 panel._slots[slot] = {k: v for k, v in obj.items() if k in _SHOWN}
+                if metadata:  # the answer's provenance, as a cell's output carries it
+                    panel._metadata[slot] = metadata
                 panel._render()
 
         handle = Handle()
-        handle.update(bundle)
+        handle.update(bundle, metadata=metadata)
         return handle
 
     def _say(self, html: str) -> None:
         """A message in place of the reply (errors, hints); ``html`` is already escaped."""
-        self._slots = [{"text/html": html}]
+        self._slots, self._metadata = [{"text/html": html}], {}
         self._render()
 
     def _render(self) -> None:
         self.reply.outputs = tuple(
-            {"output_type": "display_data", "data": bundle, "metadata": {}}
-            for bundle in self._slots
+            {"output_type": "display_data", "data": bundle, "metadata": self._metadata.get(i, {})}
+            for i, bundle in enumerate(self._slots)
             if bundle
         )
 

@@ -347,3 +347,18 @@ def test_no_widget_anywhere_holds_the_key(session: Session, server: Server) -> N
     states = [json.dumps(widget.get_state(), default=str) for widget in list(_instances.values())]
     assert len(states) > 40  # layouts and styles too
     assert all(KEY not in s for s in states)
+
+
+def test_a_panel_reply_carries_its_provenance_like_a_cell(session: Session) -> None:
+    async def scenario() -> None:
+        panel = make_panel(session)
+        panel.prompt.value = "hi"
+        session.settings.temperature = 0.4
+        await panel.run()
+        (first, *_) = panel.reply.outputs
+        made = first["metadata"]["nscale"]
+        assert made["model"] == "m" and made["options"]["temperature"] == 0.4
+        assert panel.last is not None and panel.last.provenance is not None
+        assert made == panel.last.provenance.to_json()
+
+    asyncio.run(scenario())
