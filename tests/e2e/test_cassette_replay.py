@@ -36,7 +36,7 @@ def sources(nb: nbformat.NotebookNode) -> list[str]:
 
 
 def test_every_notebook_has_a_cassette() -> None:
-    assert names() == ["logprobs", "quickstart", "sampling", "tools"]
+    assert names() == ["logprobs", "quickstart", "sampling", "token_lab", "tools"]
     for name in names():
         tape = (CASSETTES / f"{name}.jsonl").read_text()
         assert SENTINEL_KEY not in tape and "authorization" not in tape.lower()
@@ -45,7 +45,7 @@ def test_every_notebook_has_a_cassette() -> None:
 
 
 @pytest.mark.kernel
-@pytest.mark.parametrize("name", ["quickstart", "tools", "logprobs", "sampling"])
+@pytest.mark.parametrize("name", ["quickstart", "tools", "logprobs", "sampling", "token_lab"])
 def test_a_replay_shows_what_the_recorded_run_showed(name: str, tmp_path: Path) -> None:
     tape = tmp_path / f"{name}.jsonl"  # a copy: a replay must not write, and here cannot
     tape.write_bytes((CASSETTES / f"{name}.jsonl").read_bytes())
