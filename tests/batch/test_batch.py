@@ -216,3 +216,34 @@ def test_an_unexpected_error_in_one_row_stays_on_that_row() -> None:
     assert result.answers == ["<a>", None, "<c>"]
     assert "a bug somewhere below" in (result.errors[1] or "")
     session.close()
+
+
+def test_a_cassette_resumes_an_interrupted_batch(tmp_path: Path) -> None:
+    """The same batch again in the same cassette sends only the rows not done."""
+    from nscale_jupyter import cassette
+
+    hang = {"on": True}
+
+    def rule(prompt: str, attempt: int) -> object:
+        return Reply(events=[b"{"], stall_after=0) if hang["on"] and int(prompt) >= 3 else None
+
+    tape = tmp_path / "lesson.jsonl"
+    items = [str(i) for i in range(8)]
+    with FaultServer() as srv:
+        srv.respond = Echo(rule)  # type: ignore[assignment]
+        session = session_for(srv)
+        with cassette(tape, session=session):
+            run = batch(items, concurrency=8, wait=False, progress=False,
+                        session=session, model="fake")  # fmt: skip
+            deadline = time.monotonic() + 10
+            while (run.progress.done < 3 or srv.in_flight < 5) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            first = run.cancel()
+        assert first.interrupted and first.answers[:3] == ["<0>", "<1>", "<2>"]
+        hang["on"] = False
+        sent = len(chats(srv))
+        with cassette(tape, session=session):  # a rerun, e.g. after a kernel restart
+            again = batch(items, progress=False, session=session, model="fake")
+        assert sorted(prompt_of(r) for r in chats(srv)[sent:]) == ["3", "4", "5", "6", "7"]
+        assert again.answers == [f"<{i}>" for i in range(8)] and not again.failed
+        session.close()
