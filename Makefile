@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help venv engine browser lint format test test-fast demo lab bench record-fixtures cassettes readme model clean
+.PHONY: model-rates help venv engine browser lint format test test-fast demo lab bench record-fixtures cassettes readme model clean
 
 help:
 	@echo "make demo   - run the quickstart notebook for real (local engine when NSCALE_API_KEY is unset)"
@@ -15,6 +15,7 @@ help:
 	@echo "make bench  - benchmarks, printed as ratios measured side by side"
 	@echo "make lab    - JupyterLab on notebooks/ (local engine started when there is no key)"
 	@echo "make engine - create/reuse the vLLM engine venv (~/.cache/nscale-jupyter)"
+	@echo "make model-rates - the tiny model's copying rates on held-out prompts (engine)"
 	@echo "make cassettes - re-record notebooks/cassettes/ from the local engine (after a model change)"
 
 $(STAMP): pyproject.toml
@@ -69,6 +70,10 @@ readme: venv
 
 model: engine
 	$$(bash scripts/engine_venv.sh --print-python) scripts/build_tiny_model.py
+
+# tiny-chat's copying rates on held-out prompts, against the live engine (also in `make bench`).
+model-rates: venv engine
+	$(PY) scripts/measure_model.py
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache
