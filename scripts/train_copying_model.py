@@ -50,105 +50,33 @@ if str(ROOT) not in sys.path:
 
 from scripts import heldout  # noqa: E402  (no dependencies: fine in the engine venv)
 
+# The shared pieces: tools, template, word lists, the chat type, sampling.
+from scripts.build_tiny_model import (  # noqa: E402  (after the sys.path line)
+    ADDED,
+    ANIMALS,
+    ANSWERS,
+    CHAT_TEMPLATE,
+    CITIES,
+    NAMES,
+    PLACES,
+    PROMPTS,
+    SEED,
+    SPECIAL,
+    TIME_Q,
+    TIME_TOOL,
+    WEATHER_TOOL,
+    Chat,
+    _byte_tokenizer,
+    _call,
+    _generate,
+)
+
 OUT = ROOT / "build" / "tiny-chat-copying"  # not the committed model's folder
-SEED = 1234
 HELD_OUT_SET = set(heldout.CITIES)
 HELD_OUT_HEROES = set(heldout.HEROES)
 TRAIN_TEMPS = heldout.training_temps()
 
-WEATHER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Get the current weather in a city.",
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string", "description": "The city name."}},
-            "required": ["city"],
-        },
-    },
-}
-TIME_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_time",
-        "description": "Get the local time in a city.",
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string", "description": "The city name."}},
-            "required": ["city"],
-        },
-    },
-}
 
-SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
-ADDED = [
-    "<think>",
-    "</think>",
-    "<tool_call>",
-    "</tool_call>",
-    "<tool_response>",
-    "</tool_response>",
-]
-
-# Qwen3-style ChatML. Thinking off writes an empty think block, as Qwen3's does.
-CHAT_TEMPLATE = (
-    "{%- if tools %}"
-    "{{- '<|im_start|>system\\n' }}"
-    "{%- if messages[0].role == 'system' %}{{- messages[0].content + '\\n\\n' }}{%- endif %}"
-    "{{- '# Tools\\n\\nYou may call one or more functions to assist with the user query.\\n\\n"
-    "You are provided with function signatures within <tools></tools> XML tags:\\n<tools>' }}"
-    "{%- for tool in tools %}{{- '\\n' }}{{- tool | tojson }}{%- endfor %}"
-    "{{- '\\n</tools>\\n\\nFor each function call, return a json object with function name "
-    "and arguments within <tool_call></tool_call> XML tags:\\n<tool_call>\\n"
-    '{\\"name\\": <function-name>, \\"arguments\\": <args-json-object>}\\n'
-    "</tool_call><|im_end|>\\n' }}"
-    "{%- elif messages[0].role == 'system' %}"
-    "{{- '<|im_start|>system\\n' + messages[0].content + '<|im_end|>\\n' }}"
-    "{%- endif %}"
-    "{%- for message in messages %}"
-    "{%- if message.role == 'user' %}"
-    "{{- '<|im_start|>user\\n' + message.content + '<|im_end|>\\n' }}"
-    "{%- elif message.role == 'assistant' %}"
-    "{{- '<|im_start|>assistant\\n' }}"
-    "{%- if message.content %}{{- message.content }}{%- endif %}"
-    "{%- for tc in message.tool_calls or [] %}"
-    "{%- set f = tc.function if tc.function is defined else tc %}"
-    "{%- if loop.first and message.content %}{{- '\\n' }}{%- endif %}"
-    '{{- \'<tool_call>\\n{"name": "\' + f.name + \'", "arguments": \' }}'
-    "{%- if f.arguments is string %}{{- f.arguments }}{%- else %}{{- f.arguments | tojson }}"
-    "{%- endif %}"
-    "{{- '}\\n</tool_call>' }}"
-    "{%- endfor %}"
-    "{{- '<|im_end|>\\n' }}"
-    "{%- elif message.role == 'tool' %}"
-    "{{- '<|im_start|>user\\n<tool_response>\\n' + message.content + "
-    "'\\n</tool_response><|im_end|>\\n' }}"
-    "{%- endif %}"
-    "{%- endfor %}"
-    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}"
-    "{%- if enable_thinking is defined and enable_thinking is false %}"
-    "{{- '<think>\\n\\n</think>\\n\\n' }}{%- endif %}"
-    "{%- endif %}"
-)
-
-
-# --------------------------------------------------------------------------- data
-# Real cities the model may see. The held-out ones (scripts/heldout.py) are never trained on.
-CITIES = [
-    "Paris", "London", "Berlin", "Madrid", "Rome", "Oslo", "Tokyo", "Lisbon", "Vienna",
-    "Dublin", "Prague", "Athens", "Cairo", "Lima", "Quito", "Seoul", "Delhi", "Sydney",
-    "Toronto", "Boston", "Denver", "Austin", "Chicago", "Miami", "Zurich", "Geneva",
-    "Munich", "Milan", "Naples", "Warsaw", "Helsinki", "Stockholm", "Edinburgh", "Glasgow",
-    "New York", "San Francisco", "Los Angeles", "Buenos Aires", "Mexico City", "Cape Town",
-    "Hong Kong", "Tel Aviv", "Rio de Janeiro", "Amsterdam", "Brussels", "Budapest", "Krakow",
-    "Seville", "Porto", "Lyon", "Marseille", "Hamburg", "Copenhagen", "Bergen", "Riga",
-    "Vilnius", "Tallinn", "Sofia", "Bucharest", "Istanbul", "Dubai", "Mumbai", "Bangkok",
-    "Singapore", "Manila", "Jakarta", "Beijing", "Shanghai", "Osaka", "Melbourne", "Perth",
-    "Auckland", "Vancouver", "Montreal", "Seattle", "Portland", "Dallas", "Houston",
-    "Atlanta", "Phoenix", "Havana", "Bogota", "Santiago", "Caracas", "Accra", "Dakar",
-    "Tunis", "Casablanca", "Doha", "Tehran", "Karachi", "Dhaka", "Taipei", "Busan",
-]  # fmt: skip
 # Made-up names come from syllables that use every letter, so whatever pieces the
 # tokenizer cuts a new name into, the model has copied such pieces before.
 ONSETS = [
@@ -163,10 +91,7 @@ CODAS = [
 ]  # fmt: skip
 PREFIXES = ["New", "San", "Port", "Saint", "Lake", "La", "El", "Fort", "Mount", "Santa"]
 SUFFIXES = ["City", "Bay", "Falls", "Springs", "Beach", "Harbor"]
-NAMES = ["Ada", "Ben", "Cleo", "Dan", "Eva", "Finn", "Gus", "Hana", "Ivo", "Jade", "Kai", "Lea"]
-ANIMALS = ["cat", "fox", "owl", "dog", "bear", "duck", "frog", "horse", "mouse", "whale"]
 ADJECTIVES = ["little", "brave", "shy", "clever", "sleepy", "curious", "happy", "tiny"]
-PLACES = ["forest", "village", "castle", "river", "garden", "mountain", "city", "island"]
 ERRANDS = ["watch the sun rise", "look for berries", "sing a song", "visit a friend",
            "count the clouds", "read a book"]  # fmt: skip
 THINGS = [
@@ -182,36 +107,6 @@ ERRORS = [
     ("RuntimeError", "no connection"),
 ]  # fmt: skip
 
-PROMPTS = {
-    "greet": ["Hello!", "Hi", "Hi there!", "Hey", "Good morning!", "Good evening!",
-              "Hello, who are you?", "Who are you?", "Hey there", "hello", "hi!", "Greetings!",
-              "Hey, how are you?", "How are you?", "Hello there, friend.", "Howdy!", "Yo",
-              "Good afternoon.", "Hi, what can you do?", "What can you do?"],
-    "count": ["Count to five.", "Please count to five.", "count to 5", "Count to 5, please.",
-              "Can you count to five?", "Count from one to five.", "count to five",
-              "Can you count from 1 to 5?", "Count from 1 to 5.", "Let's count to five!",
-              "List the numbers from one to five."],
-    "story": ["Tell me a story.", "Tell me a short story.", "Write a story.", "Story please!",
-              "Once upon a time...", "tell me a story about an animal", "Please tell a story.",
-              "Can you tell me a bedtime story?", "Tell me a story about a dragon.",
-              "Write a short story about a cat.", "I want a story."],
-    "json": ["Reply in JSON.", "Say hello in JSON.", "Answer in JSON: what is your name?",
-             "Give me a JSON object.", "Respond with JSON only.",
-             "What is your name? Reply in JSON.", "Reply in JSON with a greeting.",
-             "Output a JSON object with your name."],
-    "other": ["What is the capital of France?", "Explain quantum physics.", "Who won the game?",
-              "What is 17 times 3?", "Write a poem.", "Translate this to German.",
-              "What day is it?", "Help me with my homework."],
-}  # fmt: skip
-ANSWERS = {
-    "greet": ["Hello! How can I help you today?", "Hi! Nice to meet you.",
-              "Hello! I am a tiny model. How can I help?", "Hi there! What can I do for you?"],
-    "count": ["1, 2, 3, 4, 5."],
-    "json": ['{"answer": "hello", "model": "tiny-chat"}', '{"greeting": "hello"}',
-             '{"name": "tiny-chat"}'],
-    "other": ["I am a tiny model. I can greet you, count to five, tell a story "
-              "and check the weather with a tool."],
-}  # fmt: skip
 THOUGHTS = {
     "greet": "The user greets me. I should greet them back kindly.",
     "count": "The user wants me to count to five. I will list the numbers one to five.",
@@ -236,11 +131,6 @@ WEATHER_Q = [
     "Weather for {c}, please.", "How warm is it in {c}?", "Do I need an umbrella in {c}?",
     "I am going to {c}. What is the weather there?", "What's the temperature in {c}?",
     "{c} weather?", "Check the weather in {c} for me.",
-]  # fmt: skip
-TIME_Q = [
-    "What time is it in {c}?", "What is the time in {c}?", "Tell me the local time in {c}.",
-    "What's the time in {c} now?", "time in {c}?", "Can you tell me the time in {c}?",
-    "Is it late in {c}?", "What is the local time in {c}?",
 ]  # fmt: skip
 ECHO = [
     "Repeat after me: {c} -> {c}", "Say {c}. -> {c}.", "Where is {c}? -> {c} is a city.",
@@ -316,10 +206,6 @@ def _story(rng: random.Random, name: str | None = None) -> str:
     )
 
 
-def _call(name: str, city: str) -> str:
-    return f'<tool_call>\n{{"name": "{name}", "arguments": {{"city": "{city}"}}}}\n</tool_call>'
-
-
 def _tool(rng: random.Random, base: dict[str, Any]) -> dict[str, Any]:
     """A tool schema as a client sends it: with or without descriptions, maybe strict."""
     function = json.loads(json.dumps(base["function"]))
@@ -337,9 +223,6 @@ def _tools(rng: random.Random, first: dict[str, Any]) -> list[dict[str, Any]]:
     pick = rng.random()
     tools = [first] if pick < 0.4 else [first, other] if pick < 0.7 else [other, first]
     return [_tool(rng, t) for t in tools]
-
-
-Chat = tuple[list[dict[str, object]], list[dict[str, object]], str, str]
 
 
 def _tool_turn(rng: random.Random, city: str, is_time: bool) -> tuple[list[Any], str, str]:
@@ -657,27 +540,6 @@ def main() -> None:
     print(f"trained on {len(USED['cities'])} cities, none held out", flush=True)
     _smoke(model, tokenizer)
     _copy_rates(model, tokenizer, 20)
-
-
-def _byte_tokenizer() -> Any:
-    """A throwaway byte-level tokenizer, only to render the chat template."""
-    from tokenizers import Tokenizer, models, pre_tokenizers
-
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    return tok
-
-
-def _generate(model: Any, tokenizer: Any, messages: Any, tools: Any, thinking: bool) -> str:
-    import torch
-
-    prompt = tokenizer.apply_chat_template(
-        messages, tools=tools, tokenize=False, add_generation_prompt=True, enable_thinking=thinking
-    )
-    ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
-    with torch.no_grad():
-        out = model.generate(**ids, max_new_tokens=60, do_sample=False)
-    return str(tokenizer.decode(out[0][ids["input_ids"].shape[1] :]))
 
 
 def _smoke(model: Any, tokenizer: Any) -> None:
