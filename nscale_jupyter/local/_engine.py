@@ -37,6 +37,12 @@ DEFAULT_NAME = "tiny-chat"
 INSTALL_HINT = "make engine   (or: bash scripts/engine_venv.sh)"
 
 
+#: How much lower the engine's CPU priority is than its starter's (``nice``): on a
+#: laptop or a 2-core classroom machine the engine would otherwise starve the kernel
+#: it serves, and a cell would wait behind it. Its workers, forked later, inherit it.
+ENGINE_NICE = 10
+
+
 class EngineError(RuntimeError):
     """The local engine could not be started (not installed, port taken, died)."""
 
@@ -227,6 +233,10 @@ def start(
             env=env,
             start_new_session=True,
         )
+    if hasattr(os, "setpriority"):  # the notebook it serves comes first on a small machine
+        with contextlib.suppress(OSError):
+            nice = min(19, os.getpriority(os.PRIO_PROCESS, 0) + ENGINE_NICE)
+            os.setpriority(os.PRIO_PROCESS, process.pid, nice)
     engine = Engine(f"http://127.0.0.1:{port}/v1", name, port, log, model, process)
     atexit.register(engine.stop)
     try:

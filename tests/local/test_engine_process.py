@@ -129,6 +129,33 @@ def test_engine_serves_on_loopback(engine: Any) -> None:
 
 
 @pytest.mark.engine
+def test_the_engine_yields_the_cpu_to_the_kernel(engine: Any) -> None:
+    """The engine and its workers run at a lower priority than the notebook they serve."""
+    import os
+
+    from nscale_jupyter.local._engine import ENGINE_NICE
+
+    group = [
+        int(pid)
+        for pid in os.listdir("/proc")
+        if pid.isdigit() and _pgid(int(pid)) == engine.process.pid
+    ]
+    assert len(group) >= 2  # the server and the engine core it forked
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    for pid in group:
+        assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, ours + ENGINE_NICE), pid
+
+
+def _pgid(pid: int) -> int | None:
+    import os
+
+    try:
+        return os.getpgid(pid)
+    except OSError:
+        return None
+
+
+@pytest.mark.engine
 def test_stop_really_stops(engine: Any) -> None:
     # A second engine of our own, so the shared one stays up.
     second = start()
