@@ -216,10 +216,14 @@ class StreamAccumulator:
             if entries:
                 if raw is None:
                     state.logprobs.extend(entries)
+                    tokens = TokenLogprobs(entries)
                 else:
                     state.logprob_chunks.append(raw)
                     state.logprob_count += len(entries)
-                events.append(LogprobsDelta(index, TokenLogprobs(entries)))
+                    # The event holds the chunk's bytes, not its parsed tree: events
+                    # waiting to be handed over add no small objects for the GC.
+                    tokens = TokenLogprobs.from_chunks((raw,), index, len(entries))
+                events.append(LogprobsDelta(index, tokens))
         finish = c.get("finish_reason")
         if finish is not None:
             state.finish_reason = finish

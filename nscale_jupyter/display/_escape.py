@@ -133,7 +133,8 @@ def _escape_prose(text: str) -> str:
                 for run in _TICKS.finditer(text):
                     runs.setdefault(len(run[0]), []).append(run.start())
             size = len(m[0])
-            starts = runs[size]
+            # A run cut by an escape ("\\``") may have no closer of its new length.
+            starts = runs.get(size, [])
             i = bisect.bisect_left(starts, pos)
             if i < len(starts):
                 out.append(_code_span(text[pos : starts[i]]))

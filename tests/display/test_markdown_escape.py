@@ -137,3 +137,14 @@ def test_escape_html_is_inert_as_markdown_too() -> None:
         assert dangers(MD.render(markdown), math=False, tags=tags) == []
     assert text_of(escaped) == hostile
     # (In text/html views JupyterLab's MathJax still sees "$...$" in the page's text.)
+
+
+def test_an_escaped_backtick_that_splits_a_run() -> None:
+    """Found by hypothesis: "\\``" left a one-backtick run with no closer to look up."""
+    from nscale_jupyter.display._escape import MarkdownEscaper, safe_markdown
+
+    assert safe_markdown("\\``") == "&#96;&#96;"
+    streamed = MarkdownEscaper()
+    for piece in ("\\", "`", "`"):
+        streamed.feed(piece)
+    assert streamed.value() == "&#96;&#96;"
