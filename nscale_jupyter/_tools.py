@@ -32,6 +32,7 @@ from ._schema import ToolSchemaError, check_arguments, schema_for
 from ._types import Message, ToolCall
 
 __all__ = [
+    "INTERRUPTED",
     "ToolOutcome",
     "ToolRegistry",
     "ToolSchemaError",
@@ -145,6 +146,10 @@ def tool(
 
 
 # -- running calls -----------------------------------------------------------------------------
+#: The content of a call a turn was interrupted during.
+INTERRUPTED = "interrupted"
+
+
 @dataclass(frozen=True)
 class ToolOutcome:
     """What running one call gave: the text sent back to the model, and the value."""
@@ -157,8 +162,10 @@ class ToolOutcome:
 
     @property
     def status(self) -> str:
-        """How a tool card shows it: ``done`` or ``error``."""
-        return "done" if self.ok else "error"
+        """How a tool card shows it: ``done``, ``error``, or ``interrupted`` (Ctrl-C)."""
+        if self.ok:
+            return "done"
+        return "interrupted" if self.content == INTERRUPTED else "error"
 
     def to_message(self) -> Message:
         return Message.tool(self.call.id or "", self.content)

@@ -347,7 +347,7 @@ class Turn:
         return [c for c in calls if c not in by_hand], by_hand
 
     async def _run_calls(self, calls: list[ToolCall], emit: Emit) -> list[ToolOutcome]:
-        from ._tools import ToolOutcome, run_calls
+        from ._tools import INTERRUPTED, ToolOutcome, run_calls
 
         if not calls:
             return []
@@ -359,7 +359,7 @@ class Turn:
             )
         except asyncio.CancelledError:
             for call in calls:
-                emit(ToolFinished(ToolOutcome(call, False, "interrupted")))
+                emit(ToolFinished(ToolOutcome(call, False, INTERRUPTED)))
             raise
 
     async def _round(self, request: ChatRequest, emit: Emit) -> ChatResult:

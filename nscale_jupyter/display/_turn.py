@@ -89,8 +89,7 @@ class TurnRenderer:
             self.current.set_status(event.call.id, "running")
         elif isinstance(event, ToolFinished):
             outcome = event.outcome
-            status = "interrupted" if outcome.content == "interrupted" else outcome.status
-            self.current.set_status(outcome.call.id, status, outcome.content)
+            self.current.set_status(outcome.call.id, outcome.status, outcome.content)
         elif isinstance(event, ToolsPending):
             for call in event.calls:
                 self.current.set_status(call.id, "waiting")
