@@ -40,6 +40,9 @@ INSTALL_HINT = "make engine   (or: bash scripts/engine_venv.sh)"
 #: How much lower the engine's CPU priority is than its starter's (``nice``): on a
 #: laptop or a 2-core classroom machine the engine would otherwise starve the kernel
 #: it serves, and a cell would wait behind it. Its workers, forked later, inherit it.
+#: On Linux with autogroups (the default on desktops) a nice value only counts inside
+#: its session, and the engine runs in a session of its own: its session's group is
+#: given the same value (``/proc/PID/autogroup``), or it keeps an equal share.
 ENGINE_NICE = 10
 
 
@@ -237,6 +240,7 @@ def start(
         with contextlib.suppress(OSError):
             nice = min(19, os.getpriority(os.PRIO_PROCESS, 0) + ENGINE_NICE)
             os.setpriority(os.PRIO_PROCESS, process.pid, nice)
+            _demote_group(process.pid, nice)
     engine = Engine(f"http://127.0.0.1:{port}/v1", name, port, log, model, process)
     atexit.register(engine.stop)
     try:
@@ -245,6 +249,14 @@ def start(
         engine.stop()
         raise
     return engine
+
+
+def _demote_group(pid: int, nice: int) -> None:
+    """Give the engine's session group (Linux autogroup) the engine's nice value."""
+    path = Path(f"/proc/{pid}/autogroup")
+    if path.exists():
+        with contextlib.suppress(OSError):
+            path.write_text(str(nice))
 
 
 def _wait_ready(engine: Engine, timeout: float) -> None:
