@@ -27,6 +27,13 @@ _REMOTE = re.compile(r"https?://\S+", re.ASCII | re.IGNORECASE)
 THUMBNAIL = 160  # px, the longer side
 
 
+def _inline(text: str) -> str:
+    """A short text (a name, an id) as inert HTML and Markdown: ``$`` and ``\\`` stay
+    text for MathJax too (each in its own ``<span>``, as the prose escaper does)."""
+    out = escape_html(text)
+    return out.replace("&#36;", "<span>&#36;</span>").replace("&#92;", "<span>&#92;</span>")
+
+
 def _image(part: ImagePart) -> str:
     """A thumbnail (``data:`` raster image), a link (https), or a note; inert HTML."""
     url = part.url.strip()
@@ -34,7 +41,7 @@ def _image(part: ImagePart) -> str:
         style = f"max-width:{THUMBNAIL}px;max-height:{THUMBNAIL}px"
         return f'<img src="{escape_html(url)}" alt="image" style="{style}">'
     if _REMOTE.fullmatch(url):
-        return f'<a href="{escape_html(url)}">image: {escape_html(url)}</a>'
+        return f'<a href="{escape_html(url)}">image: {_inline(url)}</a>'
     return "<i>(an image not shown)</i>"
 
 
@@ -54,7 +61,7 @@ def _pre(text: str) -> str:
 
 
 def _call_title(call: ToolCall) -> str:
-    return f"tool call <b>{escape_html(call.name or '?')}</b> <i>{escape_html(call.id or '')}</i>"
+    return f"tool call <b>{_inline(call.name or '?')}</b> <i>{_inline(call.id or '')}</i>"
 
 
 def _footer(answer: Answer | None) -> str:
@@ -69,7 +76,7 @@ def _footer(answer: Answer | None) -> str:
         bits.append(prov.finish_reason)
     if prov.replayed:
         bits.append("replayed")
-    return f"<small>{escape_html(' · '.join(str(b) for b in bits))}</small>"
+    return f"<small>{_inline(' · '.join(str(b) for b in bits))}</small>"
 
 
 def _header(t: Transcript) -> list[str]:
@@ -81,7 +88,7 @@ def _header(t: Transcript) -> list[str]:
 def _message_markdown(m: Message, answer: Answer | None) -> str:
     """One message as inert Markdown (a heading, then its parts)."""
     who = m.role if m.role != "tool" else f"tool result {m.tool_call_id or ''}"
-    parts = [f"### {escape_html(who)}" + (" (cut off)" if m.truncated else "")]
+    parts = [f"### {_inline(who)}" + (" (cut off)" if m.truncated else "")]
     if answer is not None and answer.reasoning:
         folded = _pre(answer.reasoning)
         parts.append(f"<details><summary>reasoning</summary>{folded}</details>")
@@ -103,12 +110,12 @@ def _message_markdown(m: Message, answer: Answer | None) -> str:
 def transcript_markdown(t: Transcript) -> str:
     """The thread as Markdown: a heading per message, model text escaped."""
     name, note, count = _header(t)
-    out = [f"# {safe_markdown(name)}", f"*{escape_html(note)}, {count}*"]
+    out = [f"# {safe_markdown(name)}", f"*{_inline(note)}, {count}*"]
     if t.system:
         out.append(f"### system\n\n{safe_markdown(t.system)}")
     out += [_message_markdown(m, t.answers.get(i)) for i, m in enumerate(t.messages)]
     if t.pending:
-        waiting = ", ".join(escape_html(c.id or "?") for c in t.pending)
+        waiting = ", ".join(_inline(c.id or "?") for c in t.pending)
         out.append(f"*waiting for an answer by hand: {waiting}*")
     return "\n\n".join(out) + "\n"
 
@@ -125,7 +132,7 @@ small,.note{color:#666}"""
 
 def _message_html(m: Message, answer: Answer | None) -> str:
     who = m.role if m.role != "tool" else f"tool result {m.tool_call_id or ''}"
-    body = [f"<div class='role'>{escape_html(who)}{' (cut off)' if m.truncated else ''}</div>"]
+    body = [f"<div class='role'>{_inline(who)}{' (cut off)' if m.truncated else ''}</div>"]
     if answer is not None and answer.reasoning:
         body.append(f"<details><summary>reasoning</summary>{_pre(answer.reasoning)}</details>")
     if m.text:
@@ -144,7 +151,7 @@ def transcript_html(t: Transcript) -> str:
     if t.system:
         rows.insert(0, _message_html(Message.system(t.system), None))
     if t.pending:
-        waiting = ", ".join(escape_html(c.id or "?") for c in t.pending)
+        waiting = ", ".join(_inline(c.id or "?") for c in t.pending)
         rows.append(f"<p class='note'>waiting for an answer by hand: {waiting}</p>")
     return (
         "<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
@@ -201,7 +208,7 @@ def transcript_ipynb(t: Transcript) -> dict[str, Any]:
     rerun sends the text only).
     """
     name, note, count = _header(t)
-    cells = [_markdown_cell(f"# {safe_markdown(name)}\n\n*{escape_html(note)}, {count}*")]
+    cells = [_markdown_cell(f"# {safe_markdown(name)}\n\n*{_inline(note)}, {count}*")]
     cells.append(_code_cell(_setup(t), []))
     current: dict[str, Any] | None = None
     for i, m in enumerate(t.messages):
@@ -217,7 +224,7 @@ def transcript_ipynb(t: Transcript) -> dict[str, Any]:
         else:
             current["outputs"].append(_output(m, t.answers.get(i)))
     if t.pending:
-        waiting = ", ".join(escape_html(c.id or "?") for c in t.pending)
+        waiting = ", ".join(_inline(c.id or "?") for c in t.pending)
         cells.append(_markdown_cell(f"*waiting for an answer by hand: {waiting}*"))
     for n, cell in enumerate(cells):
         cell["id"] = f"cell-{n}"
