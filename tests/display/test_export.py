@@ -79,8 +79,29 @@ class Page(HTMLParser):
     """Every element and attribute of a page, and whether anything could act."""
 
     BANNED = frozenset(
-        "script iframe object embed form frame frameset base link input button textarea "
-        "select video audio source math svg template applet portal".split()
+        [
+            "script",
+            "iframe",
+            "object",
+            "embed",
+            "form",
+            "frame",
+            "frameset",
+            "base",
+            "link",
+            "input",
+            "button",
+            "textarea",
+            "select",
+            "video",
+            "audio",
+            "source",
+            "math",
+            "svg",
+            "template",
+            "applet",
+            "portal",
+        ]
     )
 
     def __init__(self) -> None:
