@@ -31,6 +31,7 @@ PNG = (
 #: A reply that would act if rendered unescaped (script, handlers, remote image, math link).
 HOSTILE = (
     "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
+    '<img src="http://127.0.0.1:9/leak-0451-raw.png">'
     "\n\n![pic](http://127.0.0.1:9/leak-0451.png) [click](javascript:alert(1)) "
     '$\\href{javascript:alert(1)}{math}$ <a href="javascript:alert(1)">a</a>\n\n'
     "```\n</code></pre><script>alert(1)</script>\n```"
