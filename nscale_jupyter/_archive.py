@@ -119,6 +119,11 @@ def log_turn(
         if usage
         else None
     )
+    answered: list[Message] = []  # a turn going on after calls answered by hand: the answers
+    for message in reversed(outcome.base if not prompt else ()):
+        if message.role != "tool":
+            break
+        answered.insert(0, message)
     record = log_record(
         thread=outcome.thread,
         system=session.system_prompt(thread),
@@ -127,6 +132,7 @@ def log_turn(
         usage=total,
         kept=kept,
         cut_off=outcome.cut_off,
+        answered=answered,
     )
     line = session.scrub(json.dumps(record, ensure_ascii=False, default=str))
     try:

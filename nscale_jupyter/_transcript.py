@@ -139,8 +139,13 @@ def log_record(
     usage: Mapping[str, int] | None,
     kept: bool,
     cut_off: str | None,
+    answered: Sequence[Message] = (),
 ) -> dict[str, JSON]:
-    """One line of ``ChatSettings.log_path``: a turn's new messages and how it went."""
+    """One line of ``ChatSettings.log_path``: a turn's new messages and how it went.
+
+    ``answered``: the tool messages a turn that goes on after calls answered by
+    hand (no prompt) starts from.
+    """
     return {
         "format": LOG_FORMAT,
         "version": VERSION,
@@ -151,6 +156,7 @@ def log_record(
         "messages": [message_json(m, answers.get(i)) for i, m in enumerate(messages)],
         "usage": dict(usage) if usage is not None else None,
         "cut_off": cut_off,
+        **({"answered": [message_json(m) for m in answered]} if answered else {}),
     }
 
 

@@ -217,7 +217,10 @@ def transcript_ipynb(t: Transcript) -> dict[str, Any]:
             if images:
                 note = "*images of the next prompt (a rerun sends its text only):*"
                 cells.append(_markdown_cell(note + "\n\n" + " ".join(images)))
-            current = _code_cell(f"%%chat --no-interpolate\n{m.text}", [])
+            text = m.text if m.text.strip() else "# a prompt of images only: shown above"
+            current = _code_cell(
+                f"%%chat --no-interpolate\n{text}" if m.text.strip() else text, []
+            )
             cells.append(current)
         elif current is None:  # before the first user turn: shown, not run
             cells.append(_markdown_cell(_message_markdown(m, t.answers.get(i))))

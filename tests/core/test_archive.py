@@ -164,6 +164,24 @@ def test_the_log_has_one_line_per_recorded_or_kept_turn(srv: FaultServer, tmp_pa
     assert [m["role"] for m in tools["messages"]] == ["user", "assistant", "tool", "assistant"]
     assert tools["messages"][2]["content"] == "5" and tools["usage"]["total_tokens"] == 20
     assert lines[3]["messages"][0]["content"] == "draft"
+    assert all("answered" not in x for x in lines)
+
+
+def test_a_turn_going_on_after_an_answer_by_hand_logs_the_answer(
+    srv: FaultServer, tmp_path: Path
+) -> None:
+    session = session_for(srv)
+    log = tmp_path / "turns.jsonl"
+    session.settings.log_path = str(log)
+    chat("ask", thread="t", tools=[conversation.LOOKUP], session=session)
+    answer("call_ask", "at six", session=session)
+    asked, went_on = log_lines(log)
+    assert [m["role"] for m in asked["messages"]] == ["user", "assistant"]
+    assert asked["messages"][1]["tool_calls"][0]["id"] == "call_ask"
+    assert went_on["answered"] == [
+        {"role": "tool", "content": "at six", "tool_call_id": "call_ask"}
+    ]
+    assert [m["content"] for m in went_on["messages"]] == ["The tool said at six."]
 
 
 def test_a_log_that_cannot_be_written_leaves_the_turn_standing(

@@ -202,6 +202,16 @@ def test_provenance_and_cut_off_marks_show(transcript: Transcript) -> None:
     assert json.dumps(nb).count("waiting for an answer by hand") == 1
 
 
+def test_a_prompt_of_images_only_is_not_a_chat_cell() -> None:
+    t = Transcript("t", (Message.user([ImagePart(PNG)]), Message.assistant("A dot.")))
+    nb = nbformat.from_dict(transcript_ipynb(t))
+    nbformat.validate(nb)
+    cell = nb.cells[-1]
+    assert cell.source == "# a prompt of images only: shown above"
+    assert cell.outputs[0].data["text/plain"] == "A dot."
+    assert nb.cells[-2].cell_type == "markdown" and PNG in nb.cells[-2].source
+
+
 def test_a_multiline_system_prompt_goes_into_the_notebook_as_config() -> None:
     nb = transcript_ipynb(Transcript("my thread", (), system="Line one.\nLine 'two'."))
     setup = nb["cells"][1]["source"].splitlines()
