@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
     from ._types import Message
 
 __all__ = ["answers_of", "load_transcript", "log_turn", "thread_transcript"]
+
+#: Turns end on the session loop, a kept one on the caller's thread: one line at a time.
+_WRITING = threading.Lock()
 
 
 def answers_of(outcome: TurnOutcome) -> dict[int, Answer]:
@@ -136,7 +140,7 @@ def log_turn(
     )
     line = session.scrub(json.dumps(record, ensure_ascii=False, default=str))
     try:
-        with open(os.path.expanduser(path), "a", encoding="utf-8") as log:
+        with _WRITING, open(os.path.expanduser(path), "a", encoding="utf-8") as log:
             log.write(line + "\n")
     except OSError as exc:
         return f"log_path: could not write {path!r}: {exc.strerror or exc}"
