@@ -128,9 +128,15 @@ def log_turn(
         if message.role != "tool":
             break
         answered.insert(0, message)
+    sent = outcome.rounds[0].request if outcome.rounds else None
+    system = (
+        next((m.text for m in sent.messages if m.role == "system"), None)
+        if sent is not None
+        else session.system_prompt(thread)
+    )
     record = log_record(
         thread=outcome.thread,
-        system=session.system_prompt(thread),
+        system=system,
         messages=outcome.added or tuple(prompt),
         answers=answers_of(outcome) if outcome.added else {},
         usage=total,

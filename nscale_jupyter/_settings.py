@@ -149,12 +149,8 @@ class ChatSettings(Configurable):
             "timeout",
         ):
             lines.append(f"{name} = {getattr(self, name)!r}")
-        for name in (
-            "prices",
-            "budget_tokens",
-            "budget_cost",
-            "log_path",
-        ):  # the cassette: %chat cassette
-            if getattr(self, name) not in (None, {}):  # shown once set
+        # Shown once set (the cassette: %chat cassette).
+        for name in ("prices", "budget_tokens", "budget_cost", "log_path"):
+            if getattr(self, name) not in (None, {}):
                 lines.append(f"{name} = {getattr(self, name)!r}")
         return "\n".join(lines)

@@ -142,6 +142,7 @@ def test_the_log_has_one_line_per_recorded_or_kept_turn(srv: FaultServer, tmp_pa
     # The panel's live run is not recorded (not logged) until it is kept.
     outcome = session.turn(TurnSpec((Message.user("draft"),), thread="t", record=False)).wait()
     assert len(log_lines(log)) == 3
+    session.settings.system = "Changed after the run."
     session.keep(outcome)
     batch(["a", "b"], session=session, progress=False)  # rows: not logged (a checkpoint is theirs)
     lines = log_lines(log)
@@ -164,6 +165,7 @@ def test_the_log_has_one_line_per_recorded_or_kept_turn(srv: FaultServer, tmp_pa
     assert [m["role"] for m in tools["messages"]] == ["user", "assistant", "tool", "assistant"]
     assert tools["messages"][2]["content"] == "5" and tools["usage"]["total_tokens"] == 20
     assert lines[3]["messages"][0]["content"] == "draft"
+    assert lines[3]["system"] is None  # the system prompt the kept run was sent with
     assert all("answered" not in x for x in lines)
 
 
