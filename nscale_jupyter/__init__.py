@@ -36,6 +36,7 @@ from ._exceptions import (
     StreamError,
     StreamInterrupted,
     TimeoutError,
+    TranscriptError,
     TransportError,
     UnprocessableError,
 )
@@ -53,6 +54,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._branching import Branch, BranchError
     from ._client import AsyncClient, ChatStream
     from ._evaluate import abatch, batch, grid
+    from ._export import export_thread, import_thread
     from ._grid import GridResult
     from ._rows import BatchResult
     from ._session import Session
@@ -116,6 +118,7 @@ __all__ = [
     "ToolRegistry",
     "ToolSchemaError",
     "TopLogprob",
+    "TranscriptError",
     "TransportError",
     "UnprocessableError",
     "Usage",
@@ -129,7 +132,9 @@ __all__ = [
     "branch",
     "cassette",
     "chat",
+    "export_thread",
     "grid",
+    "import_thread",
     "load_ipython_extension",
     "panel",
     "tool",
@@ -185,6 +190,8 @@ _LAZY: dict[str, str] = {
     "batch": "._evaluate",
     "abatch": "._evaluate",
     "grid": "._evaluate",
+    "export_thread": "._export",
+    "import_thread": "._export",
     "BatchResult": "._rows",
     "GridResult": "._grid",
 }

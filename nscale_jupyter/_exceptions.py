@@ -5,6 +5,7 @@ NscaleError
 ├── ConfigError                 no key, a refused base URL, a bad option value
 ├── BudgetError                 a request would pass the classroom budget (nothing sent)
 ├── CassetteError               a cassette has no recording of a request it must replay
+├── TranscriptError             a transcript file that cannot be read back (also a ValueError)
 ├── TransportError              nothing usable came back
 │   ├── ConnectError            could not connect
 │   └── TimeoutError            connect, read or pool timeout
@@ -53,6 +54,7 @@ __all__ = [
     "StreamError",
     "StreamInterrupted",
     "TimeoutError",
+    "TranscriptError",
     "TransportError",
     "UnprocessableError",
 ]
@@ -72,6 +74,10 @@ class BudgetError(NscaleError):
 
 class CassetteError(NscaleError):
     """A cassette cannot answer: no recording of the request (replay mode), or a bad file."""
+
+
+class TranscriptError(NscaleError, ValueError):
+    """A transcript (``%chat import``) that is not one, or names a bad value; nothing loaded."""
 
 
 class TransportError(NscaleError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ._config import DEFAULT_BASE_URL, Secret, resolve_api_key, resolve_base_url
 from ._exceptions import APIError, ConfigError, NscaleError
 from ._options import EXTRAS, OptionError, check_combination, option
+from ._redact import MASK, MIN_KEY
 from ._results import ChatResult, Model
 from ._settings import ChatSettings
 from ._types import ChatRequest, Message, ToolCall
@@ -29,6 +31,7 @@ if TYPE_CHECKING:  # httpx loads with the first request, not with %load_ext
     from ._compare import Comparison
     from ._sync import LoopThread
     from ._tools import ToolRegistry
+    from ._transcript import Answer
     from ._turn import Turn, TurnOutcome, TurnSpec
 
 __all__ = ["Session", "Thread", "refuses_stream"]
@@ -56,13 +59,22 @@ class Thread:
     #: Tool calls left for a person (``%chat tool-result``), and the request to go on with.
     pending: tuple[ToolCall, ...] = ()
     resume: ChatRequest | None = None
+    #: Reasoning and provenance of the answers, by position in ``messages`` (exports).
+    answers: dict[int, Answer] = field(default_factory=dict)
 
-    def record(self, added: Sequence[Message]) -> None:
-        """Append the messages of one finished (or cut-off) turn."""
+    def record(
+        self, added: Sequence[Message], answers: Mapping[int, Answer] | None = None
+    ) -> None:
+        """Append the messages of one finished (or cut-off) turn (answers: by position in it)."""
+        n = len(self.messages)
+        for position in [p for p in self.answers if p >= n]:  # left by an undo or a rerun
+            del self.answers[position]
+        self.answers.update({n + i: a for i, a in (answers or {}).items()})
         self.messages.extend(added)
 
     def clear(self) -> None:
         self.messages.clear()
+        self.answers.clear()
         self.pending, self.resume = (), None
 
 
@@ -236,7 +248,9 @@ class Session:
 
     def record(self, thread: Thread, outcome: TurnOutcome) -> None:
         """Put a turn's messages into its thread, and its calls awaiting a person."""
-        thread.record(outcome.added)
+        from ._archive import answers_of
+
+        thread.record(outcome.added, answers_of(outcome))
         thread.pending = outcome.pending
         thread.resume = outcome.rounds[-1].request if outcome.pending else None
 
@@ -253,6 +267,16 @@ class Session:
         self.record(thread, outcome)
         if outcome.rounds:
             self.last_request = outcome.rounds[0].request
+        from ._archive import log_turn
+
+        problem = log_turn(self, outcome, kept=True)
+        if problem is not None:
+            warnings.warn(problem, stacklevel=2)
+
+    def scrub(self, text: str) -> str:
+        """``text`` with the session's key masked (for what leaves the session as a file)."""
+        key = self._key.reveal() if self._key is not None else ""
+        return text.replace(key, MASK) if len(key) >= MIN_KEY and key in text else text
 
     def answer_tool(self, call_id: str, content: str) -> Thread:
         """A person's answer to a pending call, recorded in the thread the call came from.

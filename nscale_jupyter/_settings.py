@@ -80,6 +80,12 @@ class ChatSettings(Configurable):
         None, allow_none=True, min=0.0, help="Most a session may spend, by prices (None: none)."
     ).tag(config=True)
 
+    log_path = Unicode(
+        None,
+        allow_none=True,
+        help="Append every turn to this JSON Lines file, for review (never the key; None: off).",
+    ).tag(config=True)
+
     locals().update({o.name: _trait_for(o) for o in OPTIONS})
 
     if TYPE_CHECKING:  # the option traits above are made in a loop: Any for the type checker
@@ -143,7 +149,8 @@ class ChatSettings(Configurable):
             "timeout",
         ):
             lines.append(f"{name} = {getattr(self, name)!r}")
-        for name in ("prices", "budget_tokens", "budget_cost"):  # the cassette: %chat cassette
-            if getattr(self, name) not in (None, {}):  # shown once set
+        # Shown once set (the cassette: %chat cassette).
+        for name in ("prices", "budget_tokens", "budget_cost", "log_path"):
+            if getattr(self, name) not in (None, {}):
                 lines.append(f"{name} = {getattr(self, name)!r}")
         return "\n".join(lines)

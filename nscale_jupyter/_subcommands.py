@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from IPython.core.error import UsageError
 
 from ._exceptions import NscaleError
+from ._export import SUFFIXES, export_thread, file_words, import_thread
 from ._options import OptionError, parse_option
 from ._turn import TurnSpec
 
@@ -152,6 +153,36 @@ def _history(m: ChatMagics, rest: str) -> None:
 
     thread = m.session.thread(rest or None)
     display(transcript_bundle(thread.name, m.session.history(thread)), raw=True)
+
+
+@subcommand(
+    "export", lambda w: file_words(w, SUFFIXES) is not None, "%chat export PATH [--thread NAME]"
+)
+def _export(m: ChatMagics, rest: str) -> None:
+    """write the thread to PATH: .md, .html, .json (exact, for import) or .ipynb."""
+    path, name, _ = file_words(shlex.split(rest), SUFFIXES) or ("", None, ())
+    try:
+        written = export_thread(path, name, session=m.session)
+    except (NscaleError, OSError) as exc:
+        raise UsageError(f"%chat export: {exc}") from None
+    print(f"thread {name or m.session.current} written to {written}")
+
+
+@subcommand(
+    "import",
+    lambda w: file_words(w, (".json",), "--replace") is not None,
+    "%chat import PATH.json [--thread NAME] [--replace]",
+)
+def _import(m: ChatMagics, rest: str) -> None:
+    """load a .json transcript as a thread (--replace: over one that has messages)."""
+    path, name, flags = file_words(shlex.split(rest), (".json",), "--replace") or ("", None, ())
+    try:
+        loaded = import_thread(path, name, replace="--replace" in flags, session=m.session)
+    except (NscaleError, OSError) as exc:
+        raise UsageError(f"%chat import: {exc}") from None
+    m.session.current = loaded
+    count = len(m.session.thread(loaded).messages)
+    print(f"imported thread {loaded} ({count} messages); it is the current thread")
 
 
 # -- settings --------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from ._archive import log_turn
 from ._bridge import Emit, Pump
 from ._events import StreamDone, StreamEvent
 from ._exceptions import NscaleError, StreamError
@@ -298,6 +299,8 @@ class Turn:
         if thread is not None and spec.record and (outcome.added or not spec.prompt):
             session.record(thread, outcome)
             outcome = replace(outcome, recorded=True)
+        if spec.record and (problem := log_turn(session, outcome, spec.prompt)):
+            emit(TurnNotice(problem))  # the turn stands; its log line could not be written
         self.outcome = outcome
         emit(TurnEnded(outcome))
         if cancelled:

@@ -19,12 +19,12 @@ PACKAGE = Path(__file__).resolve().parent.parent / "nscale_jupyter"
 PURE = {
     "_types", "_results", "_options", "_events", "_sse", "_accumulator", "_exceptions",
     "_retry", "_config", "_schema", "_interpolate", "_sampling", "_prompt_logprobs", "_redact",
-    "_branching", "_provenance", "_structured", "_rows",
+    "_branching", "_provenance", "_structured", "_rows", "_transcript",
 }  # fmt: skip
 CLIENT = {"_client", "_sync", "_cassette"}
 SESSION = {
     "_session", "_turn", "_bridge", "_tools", "_compare", "_api", "_settings", "_usage",
-    "_batch", "_grid",
+    "_batch", "_grid", "_archive",
 }  # fmt: skip
 FACES = {
     "_magics",
@@ -34,6 +34,7 @@ FACES = {
     "_autoload",
     "_cli",
     "_evaluate",
+    "_export",
     "widgets",
 }
 MODULES = {p.stem for p in PACKAGE.glob("*.py")} | {"display", "widgets", "local"}
