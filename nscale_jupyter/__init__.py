@@ -28,6 +28,7 @@ from ._exceptions import (
     CassetteError,
     ConfigError,
     ConnectError,
+    ImageError,
     InStreamError,
     NotFoundError,
     NscaleError,
@@ -54,6 +55,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._client import AsyncClient, ChatStream
     from ._evaluate import abatch, batch, grid
     from ._grid import GridResult
+    from ._images import ImageWarning, image_part
     from ._rows import BatchResult
     from ._session import Session
     from ._settings import ChatSettings
@@ -86,7 +88,9 @@ __all__ = [
     "ConnectError",
     "ContentDelta",
     "GridResult",
+    "ImageError",
     "ImagePart",
+    "ImageWarning",
     "InStreamError",
     "LogprobsDelta",
     "Message",
@@ -130,6 +134,7 @@ __all__ = [
     "cassette",
     "chat",
     "grid",
+    "image_part",
     "load_ipython_extension",
     "panel",
     "tool",
@@ -187,4 +192,6 @@ _LAZY: dict[str, str] = {
     "grid": "._evaluate",
     "BatchResult": "._rows",
     "GridResult": "._grid",
+    "ImageWarning": "._images",
+    "image_part": "._images",
 }
