@@ -115,7 +115,9 @@ def image_part(source: Any, *, max_side: int = MAX_SIDE, detail: str | None = No
         data = source.read(MAX_INPUT_BYTES + 1)
         if isinstance(data, bytes | bytearray):
             return _encode(bytes(data), getattr(source, "name", "file"), max_side, detail)
-    raise ImageError(f"cannot send a {type(source).__name__} as an image: give {_KINDS}")
+    raise ImageError(
+        f"cannot send a value of type {type(source).__name__} as an image: give {_KINDS}"
+    )
 
 
 def _read(path: str) -> bytes:
@@ -127,7 +129,7 @@ def _read(path: str) -> bytes:
         with open(expanded, "rb") as f:
             return f.read()
     except FileNotFoundError:
-        raise ImageError(f"no such image file: {path} (give {_KINDS})") from None
+        raise ImageError(f"no such image file: {path}") from None
     except IsADirectoryError:
         raise ImageError(f"{path} is a folder, not an image file") from None
     except OSError as exc:

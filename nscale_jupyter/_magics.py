@@ -75,7 +75,7 @@ class ChatMagics(Magics):
         args = self._parse(self.chat_line, argv)
         if args is None:
             return
-        if not prompt:
+        if not prompt and not args.image:
             raise UsageError("%chat PROMPT, %%chat (cell) or %chat SUBCOMMAND (see %chat help)")
         self._run(args, prompt)
 
@@ -172,7 +172,13 @@ class ChatMagics(Magics):
         )
 
     def _images(self, args: Any) -> tuple[ImagePart, ...]:
-        """``--image``: each a file, a URL, or a notebook variable (``{fig}`` or ``fig``)."""
+        """``--image``: each a file, a URL, or a notebook variable by name (``fig``).
+
+        IPython expands ``{var}`` in a magic's line to its text before the magic
+        sees it, so ``{folder}/x.png`` works but ``{fig}`` arrives as ``Figure(...)``:
+        an object goes by its name. A placeholder IPython left alone (it failed)
+        is looked up here, for a clear message.
+        """
         from ._images import ImageWarning, image_part
 
         ns = self.shell.user_ns if self.shell is not None else {}
@@ -190,7 +196,10 @@ class ChatMagics(Magics):
                     warnings.simplefilter("always", ImageWarning)
                     parts.append(image_part(source))
             except (ImageError, InterpolationError) as exc:
-                raise UsageError(f"--image {raw}: {exc}") from None
+                hint = ""
+                if isinstance(source, str) and "no such image file" in str(exc):
+                    hint = " (a Figure, PIL image or bytes in the notebook: --image NAME)"
+                raise UsageError(f"--image {raw}: {exc}{hint}") from None
             for warning in caught:
                 _say(str(warning.message))
         return tuple(parts)
