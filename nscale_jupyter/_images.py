@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
+import hashlib
 import io
 import os
 import re
 import warnings
+from collections import OrderedDict
 from typing import Any
 
 from ._exceptions import ImageError
@@ -206,9 +207,13 @@ def own_data(part: ImagePart) -> tuple[str, bytes] | None:
     return (mime, data) if mime == f"image/{match.group(1)}" else None
 
 
-@functools.lru_cache(maxsize=64)
-def _thumbnail(url: str, side: int) -> str | None:
-    own = own_data(ImagePart(url))
+#: Thumbnails made, by a digest of the image's URI (a cache must not hold the URIs:
+#: they can be megabytes each, and a thread renewed should let them go).
+_THUMBS: OrderedDict[tuple[bytes, int], str | None] = OrderedDict()
+
+
+def _make_thumbnail(part: ImagePart, side: int) -> str | None:
+    own = own_data(part)
     if own is None:
         return None
     try:
@@ -228,7 +233,14 @@ def _thumbnail(url: str, side: int) -> str | None:
 
 def thumbnail(part: ImagePart, side: int = 96) -> str | None:
     """A small PNG ``data:`` URI of an image we can show inline; None for a URL or other."""
-    return _thumbnail(part.url, side)
+    key = (hashlib.sha256(part.url.encode()).digest(), side)
+    if key in _THUMBS:
+        _THUMBS.move_to_end(key)
+        return _THUMBS[key]
+    thumb = _THUMBS[key] = _make_thumbnail(part, side)
+    while len(_THUMBS) > 256:
+        _THUMBS.popitem(last=False)
+    return thumb
 
 
 def describe_image(part: ImagePart) -> str:

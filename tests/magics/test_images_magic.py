@@ -209,3 +209,23 @@ def test_the_thread_sends_the_same_image_again_and_history_shows_it(
     html = cap.outputs[-1].data["text/html"]
     assert html.count("<img ") == 1 and data_uri(png((300, 200))) not in html
     assert "[image: PNG 300x200" in cap.outputs[-1].data["text/plain"]
+
+
+def test_the_magic_and_chat_send_the_same_body(
+    shell: InteractiveShell, srv: FaultServer, tmp_path: Path
+) -> None:
+    from nscale_jupyter import chat
+
+    path = tmp_path / "x.png"
+    path.write_bytes(png((40, 30)))
+    url = "https://example.org/y.webp"
+    assert run(shell, f"%%chat --new -t 0 --image {path} --image {url}\nWhat is it?")[0].success
+    by_magic = [r.json for r in srv.requests if r.path.endswith("/chat/completions")][-1]
+    session = Session(api_key=KEY)
+    session.settings.base_url = srv.base_url
+    try:
+        chat("What is it?", images=[path, url], temperature=0, session=session)
+    finally:
+        session.close()
+    by_chat = [r.json for r in srv.requests if r.path.endswith("/chat/completions")][-1]
+    assert by_chat == by_magic
