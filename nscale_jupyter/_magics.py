@@ -157,10 +157,9 @@ class ChatMagics(Magics):
         except OptionError as exc:
             raise UsageError(str(exc)) from None
         parts = self._images(args)
+        content = ((TextPart(text),) if text.strip() else ()) + parts
         return TurnSpec(
-            prompt=(Message.user((TextPart(text), *parts) if text.strip() else parts),)
-            if parts
-            else (Message.user(text),),
+            prompt=(Message.user(content if parts else text),),
             thread=args.thread or self.session.current,
             options=options,
             tools=self._tools(getattr(args, "tools", None)),
@@ -172,12 +171,10 @@ class ChatMagics(Magics):
         )
 
     def _images(self, args: Any) -> tuple[ImagePart, ...]:
-        """``--image``: each a file, a URL, or a notebook variable by name (``fig``).
+        """``--image``: a file, a URL, or a notebook object by its name (``fig``).
 
-        IPython expands ``{var}`` in a magic's line to its text before the magic
-        sees it, so ``{folder}/x.png`` works but ``{fig}`` arrives as ``Figure(...)``:
-        an object goes by its name. A placeholder IPython left alone (it failed)
-        is looked up here, for a clear message.
+        IPython expands ``{var}`` in the line to text first (``{folder}/x.png`` works,
+        ``{fig}`` is ``Figure(...)``); a placeholder it left is looked up here.
         """
         from ._images import ImageWarning, image_part
 
