@@ -28,6 +28,7 @@ from ._exceptions import (
     CassetteError,
     ConfigError,
     ConnectError,
+    ImageError,
     InStreamError,
     NotFoundError,
     NscaleError,
@@ -56,6 +57,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._evaluate import abatch, batch, grid
     from ._export import export_thread, import_thread
     from ._grid import GridResult
+    from ._images import ImageWarning, image_part
     from ._rows import BatchResult
     from ._session import Session
     from ._settings import ChatSettings
@@ -88,7 +90,9 @@ __all__ = [
     "ConnectError",
     "ContentDelta",
     "GridResult",
+    "ImageError",
     "ImagePart",
+    "ImageWarning",
     "InStreamError",
     "LogprobsDelta",
     "Message",
@@ -134,6 +138,7 @@ __all__ = [
     "chat",
     "export_thread",
     "grid",
+    "image_part",
     "import_thread",
     "load_ipython_extension",
     "panel",
@@ -194,4 +199,6 @@ _LAZY: dict[str, str] = {
     "import_thread": "._export",
     "BatchResult": "._rows",
     "GridResult": "._grid",
+    "ImageWarning": "._images",
+    "image_part": "._images",
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ._branching import Branch, BranchPoint, branch_point, branch_request, refused
@@ -16,7 +17,7 @@ from ._options import OptionError, option
 from ._results import ChatResult
 from ._session import Session
 from ._turn import Turn, TurnOutcome, TurnSpec
-from ._types import Message
+from ._types import ContentPart, Message, TextPart
 
 __all__ = [
     "abranch",
@@ -69,14 +70,34 @@ def _messages(prompt: Prompt) -> tuple[Message, ...]:
     return tuple(out)
 
 
-def _spec(prompt: Prompt, thread: str | None, tools: Any, options: dict[str, Any]) -> TurnSpec:
+def _with_images(messages: tuple[Message, ...], images: Any) -> tuple[Message, ...]:
+    """The images join the last message, which must be the user's."""
+    from ._images import image_parts
+
+    parts = image_parts(images)
+    last = messages[-1]
+    if last.role != "user":
+        raise OptionError(f"chat(images=...): the last message is {last.role!r}, not 'user'")
+    if isinstance(last.content, tuple):
+        content: tuple[ContentPart, ...] = (*last.content, *parts)
+    else:
+        content = ((TextPart(last.content),) if last.content else ()) + parts
+    return (*messages[:-1], replace(last, content=content))
+
+
+def _spec(
+    prompt: Prompt, thread: str | None, tools: Any, options: dict[str, Any], images: Any = None
+) -> TurnSpec:
     turn = {k: options.pop(k) for k in _TURN_KEYS if k in options}
     extra = dict(options.pop("extra", None) or {})
     checked = {}
     for name, value in options.items():
         opt = option(name)
         checked[opt.name] = opt.validate(value)
-    return TurnSpec(_messages(prompt), thread, checked, tools=tools, extra=extra, **turn)
+    messages = _messages(prompt)
+    if images is not None:
+        messages = _with_images(messages, images)
+    return TurnSpec(messages, thread, checked, tools=tools, extra=extra, **turn)
 
 
 def _result(outcome: TurnOutcome) -> ChatResult:
@@ -91,6 +112,7 @@ def chat(
     *,
     thread: str | None = None,
     tools: Any = None,
+    images: Any = None,
     session: Session | None = None,
     **options: Any,
 ) -> ChatResult:
@@ -101,10 +123,12 @@ def chat(
     ``stream``, ``max_tool_rounds`` and ``run_tools``. ``tools`` offers tools:
     registered names, OpenAI-style dicts or Python functions (run when the
     model calls them). With ``thread=NAME`` the turn continues and extends
-    that thread.
+    that thread. ``images`` (one or a list: file paths, http(s) URLs, bytes,
+    matplotlib Figures, PIL images) go with the prompt, for a vision model;
+    local ones are sent as ``data:`` URIs, scaled down when large.
     """
     session = session or default_session()
-    return _result(session.turn(_spec(prompt, thread, tools, options)).wait())
+    return _result(session.turn(_spec(prompt, thread, tools, options, images)).wait())
 
 
 async def achat(
@@ -112,6 +136,7 @@ async def achat(
     *,
     thread: str | None = None,
     tools: Any = None,
+    images: Any = None,
     session: Session | None = None,
     **options: Any,
 ) -> ChatResult:
@@ -120,7 +145,7 @@ async def achat(
     The whole turn runs on the session's loop; the caller's loop hears once.
     """
     session = session or default_session()
-    return _result(await session.turn(_spec(prompt, thread, tools, options)).run())
+    return _result(await session.turn(_spec(prompt, thread, tools, options, images)).run())
 
 
 def answer(call_id: str, content: str, *, session: Session | None = None) -> ChatResult | None:

@@ -5,6 +5,7 @@ NscaleError
 ├── ConfigError                 no key, a refused base URL, a bad option value
 ├── BudgetError                 a request would pass the classroom budget (nothing sent)
 ├── CassetteError               a cassette has no recording of a request it must replay
+├── ImageError                  an image that cannot be sent (no file, unknown format)
 ├── TranscriptError             a transcript file that cannot be read back (also a ValueError)
 ├── TransportError              nothing usable came back
 │   ├── ConnectError            could not connect
@@ -46,6 +47,7 @@ __all__ = [
     "CassetteError",
     "ConfigError",
     "ConnectError",
+    "ImageError",
     "InStreamError",
     "NotFoundError",
     "NscaleError",
@@ -74,6 +76,10 @@ class BudgetError(NscaleError):
 
 class CassetteError(NscaleError):
     """A cassette cannot answer: no recording of the request (replay mode), or a bad file."""
+
+
+class ImageError(NscaleError, ValueError):
+    """An image source that cannot be sent: a missing file, an unknown format, another type."""
 
 
 class TranscriptError(NscaleError, ValueError):

@@ -24,6 +24,10 @@ TURN_FLAGS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("--quiet", "-q"), {"action": "store_true", "help": "Show nothing; keep the result."}),
     (("--no-stream",), {"action": "store_true", "help": "Wait for the whole reply."}),
     (("--no-usage",), {"action": "store_true", "help": "Do not ask for usage."}),
+    (("--image",), {"action": "append", "metavar": "SRC",
+                    "help": "An image for a vision model: a file (png, jpeg, webp, gif), an "
+                            "http(s) URL, or {var}: a matplotlib Figure, PIL image, bytes or "
+                            "path in the notebook. Repeatable."}),
     (("--no-interpolate",), {"action": "store_true", "help": "Send {braces} as written."}),
     (("--extra",), {"action": "append", "metavar": "KEY=VALUE",
                     "help": "A vLLM extra field (JSON value), e.g. top_k=5. Repeatable."}),

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["InterpolationError", "interpolate"]
+__all__ = ["InterpolationError", "interpolate", "value_of"]
 
 _CANDIDATE = re.compile(r"\{\{|\}\}|\{([^{}\s][^{}]*?)\}")
 # A "{" glued to these is LaTeX (\frac{, x^{, a_{, }{) or code, not a placeholder.
@@ -46,6 +46,30 @@ def _is_placeholder(source: str) -> ast.expr | None:
     return tree
 
 
+def value_of(placeholder: str, namespace: Mapping[str, Any]) -> Any:
+    """The object a ``{expr}`` placeholder names (not its text): ``--image {fig}``."""
+    source = placeholder[1:-1] if placeholder.startswith("{") else placeholder
+    tree = _is_placeholder(source)
+    if tree is None:
+        raise InterpolationError(
+            f"{{{source}}}: not a variable (a name, attribute or subscript; nothing is called)"
+        )
+    return _evaluate(source, tree, namespace)
+
+
+def _evaluate(source: str, tree: ast.expr, namespace: Mapping[str, Any]) -> Any:
+    try:
+        return eval(compile(ast.Expression(tree), "<prompt>", "eval"), {}, dict(namespace))
+    except NameError as exc:
+        name = getattr(exc, "name", None) or source
+        raise InterpolationError(
+            f"{{{source}}}: no variable named {name!r} in the notebook "
+            "(write {{ and }} for literal braces, or use --no-interpolate)"
+        ) from None
+    except Exception as exc:
+        raise InterpolationError(f"{{{source}}}: {type(exc).__name__}: {exc}") from None
+
+
 def interpolate(text: str, namespace: Mapping[str, Any]) -> str:
     """Replace ``{expr}`` placeholders with ``str(value)``; ``{{``/``}}`` become braces."""
 
@@ -61,16 +85,6 @@ def interpolate(text: str, namespace: Mapping[str, Any]) -> str:
         tree = _is_placeholder(source)
         if tree is None:
             return token
-        try:
-            value = eval(compile(ast.Expression(tree), "<prompt>", "eval"), {}, dict(namespace))
-        except NameError as exc:
-            name = getattr(exc, "name", None) or source
-            raise InterpolationError(
-                f"{{{source}}}: no variable named {name!r} in the notebook "
-                "(write {{ and }} for literal braces, or use --no-interpolate)"
-            ) from None
-        except Exception as exc:
-            raise InterpolationError(f"{{{source}}}: {type(exc).__name__}: {exc}") from None
-        return str(value)
+        return str(_evaluate(source, tree, namespace))
 
     return _CANDIDATE.sub(replace, text)

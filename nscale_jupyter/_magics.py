@@ -13,6 +13,7 @@ import getpass
 import json
 import shlex
 import sys
+import warnings
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -21,15 +22,15 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from . import _api
-from ._exceptions import NscaleError
+from ._exceptions import ImageError, NscaleError
 from ._flags import chat_arguments
 from ._input import question_marks, split_line
-from ._interpolate import InterpolationError, interpolate
+from ._interpolate import InterpolationError, interpolate, value_of
 from ._options import KNOWN_EXTRAS, OPTIONS, OptionError
 from ._results import ChatResult
 from ._session import Session
 from ._turn import Turn, TurnOutcome, TurnSpec
-from ._types import Message
+from ._types import ImagePart, Message, TextPart
 
 __all__ = ["ChatMagics", "load_ipython_extension", "unload_ipython_extension"]
 
@@ -74,7 +75,7 @@ class ChatMagics(Magics):
         args = self._parse(self.chat_line, argv)
         if args is None:
             return
-        if not prompt:
+        if not prompt and not args.image:
             raise UsageError("%chat PROMPT, %%chat (cell) or %chat SUBCOMMAND (see %chat help)")
         self._run(args, prompt)
 
@@ -155,8 +156,10 @@ class ChatMagics(Magics):
             extra = self._extra(args)
         except OptionError as exc:
             raise UsageError(str(exc)) from None
+        parts = self._images(args)
+        content = ((TextPart(text),) if text.strip() else ()) + parts
         return TurnSpec(
-            prompt=(Message.user(text),),
+            prompt=(Message.user(content if parts else text),),
             thread=args.thread or self.session.current,
             options=options,
             tools=self._tools(getattr(args, "tools", None)),
@@ -167,9 +170,42 @@ class ChatMagics(Magics):
             run_tools=False if args.no_run_tools else None,
         )
 
+    def _images(self, args: Any) -> tuple[ImagePart, ...]:
+        """``--image``: a file, a URL, or a notebook object by its name (``fig``).
+
+        IPython expands ``{var}`` in the line to text first (``{folder}/x.png`` works,
+        ``{fig}`` is ``Figure(...)``); a placeholder it left is looked up here.
+        """
+        from ._images import ImageWarning, image_part
+
+        ns = self.shell.user_ns if self.shell is not None else {}
+        parts = []
+        for raw in args.image or ():
+            source: Any = raw
+            try:
+                if not args.no_interpolate and raw.startswith("{") and raw.endswith("}"):
+                    source = value_of(raw, ns)
+                elif raw.isidentifier() and raw in ns:
+                    source = ns[raw]  # a variable, as a JSON option may name one
+                elif not args.no_interpolate and "{" in raw:
+                    source = interpolate(raw, ns)  # a path built from variables
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", ImageWarning)
+                    parts.append(image_part(source))
+            except (ImageError, InterpolationError) as exc:
+                hint = ""
+                if isinstance(source, str) and "no such image file" in str(exc):
+                    hint = " (a Figure, PIL image or bytes in the notebook: --image NAME)"
+                raise UsageError(f"--image {raw}: {exc}{hint}") from None
+            for warning in caught:
+                _say(str(warning.message))
+        return tuple(parts)
+
     # -- running -------------------------------------------------------------------
     def _run(self, args: Any, text: str) -> ChatResult | None:
         if args.over is not None:
+            if args.image:
+                raise UsageError("--image does not go with --over (a batch sends text only)")
             self._batch(args, text)
             return None
         if args.concurrency is not None or args.into or args.checkpoint:
@@ -179,7 +215,7 @@ class ChatMagics(Magics):
                 text = interpolate(text, self.shell.user_ns)
             except InterpolationError as exc:
                 raise UsageError(str(exc)) from None
-        if not text.strip():
+        if not text.strip() and not args.image:
             raise UsageError("%%chat: the cell is empty: write the prompt in the cell")
         spec = self.spec(args, text)
         try:

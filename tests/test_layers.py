@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "nscale_jupyter"
 PURE = {
     "_types", "_results", "_options", "_events", "_sse", "_accumulator", "_exceptions",
     "_retry", "_config", "_schema", "_interpolate", "_sampling", "_prompt_logprobs", "_redact",
-    "_branching", "_provenance", "_structured", "_rows", "_transcript",
+    "_branching", "_provenance", "_structured", "_rows", "_transcript", "_images",
 }  # fmt: skip
 CLIENT = {"_client", "_sync", "_cassette"}
 SESSION = {

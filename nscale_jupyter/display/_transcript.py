@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from .._types import Message
 from ._escape import escape_html, inert_html
+from ._images import images_html, images_text, message_images
 
 __all__ = ["transcript_bundle"]
 
@@ -14,6 +16,8 @@ _COLOURS = {"system": "#888", "user": "#2a6", "assistant": "#36c", "tool": "#a60
 
 def _describe(message: Message) -> str:
     text = message.text
+    if pictures := message_images(message):
+        text = f"{text}\n{images_text(pictures)}" if text else images_text(pictures)
     for call in message.tool_calls:
         text += f"\n-> {call.name}({call.arguments})  [{call.id}]"
     if message.tool_call_id:
@@ -30,9 +34,11 @@ def transcript_bundle(name: str, messages: Sequence[Message]) -> dict[str, str]:
         body = _describe(m)
         plain.append(f"{m.role}: {body}")
         colour = _COLOURS.get(m.role, "#888")
+        shown = _describe(replace(m, content=m.text)) if message_images(m) else body
         rows.append(
             f"<div style='margin:4px 0'><b style='color:{colour}'>{escape_html(m.role)}</b>"
-            f"<div style='white-space:pre-wrap;margin-left:1em'>{escape_html(body)}</div></div>"
+            f"<div style='white-space:pre-wrap;margin-left:1em'>{escape_html(shown)}</div>"
+            f"{images_html(message_images(m))}</div>"
         )
     html = f"<div><i>thread {escape_html(name)}</i>{''.join(rows) or ' (empty)'}</div>"
     return {"text/plain": "\n".join(plain), "text/html": inert_html(html)}

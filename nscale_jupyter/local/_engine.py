@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -191,8 +192,13 @@ def start(
     python: str | Path | None = None,
     timeout: float = 300.0,
     log_path: str | Path | None = None,
+    extra_args: Sequence[str] = (),
 ) -> Engine:
-    """Start vLLM on 127.0.0.1 and wait until ``GET /v1/models`` answers."""
+    """Start vLLM on 127.0.0.1 and wait until ``GET /v1/models`` answers.
+
+    ``extra_args`` go to vLLM after the usual ones (e.g. a vision model's
+    ``--limit-mm-per-prompt '{"image": 2}'``).
+    """
     model = Path(model_dir) if model_dir is not None else default_model_dir()
     if not (model / "config.json").is_file():
         raise EngineError(f"no model at {model} (expected a config.json there)")
@@ -223,7 +229,7 @@ def start(
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(min(2, os.cpu_count() or 1))),
     }
     env.pop("NSCALE_API_KEY", None)  # the engine has no business with the key
-    argv = command(py, model, name, port)
+    argv = [*command(py, model, name, port), *extra_args]
     # The death signal follows the starting *thread*: only guard from the main one.
     if sys.platform == "linux" and threading.current_thread() is threading.main_thread():
         argv = [argv[0], "-c", _ORPHAN_GUARD, str(os.getpid()), *argv[1:]]
