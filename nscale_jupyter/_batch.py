@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ._exceptions import RateLimitError
 from ._options import OptionError, option
 from ._retry import RetryNotice, backoff_delay
-from ._rows import BatchResult, Checkpoint, Progress, Row, row_key
+from ._rows import NOT_RUN, BatchResult, Checkpoint, Progress, Row, row_key
 from ._structured import OutputSpec, output_spec
 from ._turn import Turn, TurnOutcome, TurnSpec
 from ._types import Message
@@ -320,8 +320,8 @@ class BatchRun:
             raise
 
     def snapshot(self, *, interrupted: bool = False) -> BatchResult:
-        """The rows so far; rows not finished carry the error "not run"."""
-        rows = tuple(r if r is not None else Row(i, error="not run") for i, r in
+        """The rows so far; rows not finished carry the error ``NOT_RUN``."""
+        rows = tuple(r if r is not None else Row(i, error=NOT_RUN) for i, r in
                      enumerate(self._rows))  # fmt: skip
         plan = self.plan
         return BatchResult(

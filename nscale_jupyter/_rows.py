@@ -23,6 +23,10 @@ from ._results import Usage
 __all__ = ["BatchResult", "Checkpoint", "Progress", "Row", "row_key"]
 
 
+#: The error of a row an interrupted batch never finished (a rerun sends it).
+NOT_RUN = "not run"
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
     """One item's outcome: an answer (maybe flagged), or the error that ended it."""
@@ -205,8 +209,11 @@ class BatchResult:
     def summary(self) -> str:
         done = sum(r.ok for r in self.rows)
         parts = [f"{done}/{len(self.rows)} done"]
-        if self.failed:
-            parts.append(f"{len(self.failed)} failed")
+        not_run = sum(r.error == NOT_RUN for r in self.rows)
+        if len(self.failed) > not_run:
+            parts.append(f"{len(self.failed) - not_run} failed")
+        if not_run:
+            parts.append(f"{not_run:,} not run")
         if self.flagged:
             parts.append(f"{len(self.flagged)} flagged")
         resumed = sum(r.resumed for r in self.rows)

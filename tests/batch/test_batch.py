@@ -131,6 +131,7 @@ def test_a_background_batch_returns_at_once_and_cancel_keeps_finished_rows() -> 
         result = run.cancel()
         assert result.interrupted and result.answers[:3] == ["<0>", "<1>", "<2>"]
         assert result.errors[3:] == ["not run"] * 5
+        assert repr(result).startswith("<BatchResult 3/8 done, 5 not run, ")  # not "failed"
         assert srv.wait_idle() and srv.hung_up == 5  # cancelled requests closed their sockets
         session.close()
 
