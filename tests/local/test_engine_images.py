@@ -21,11 +21,10 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 from PIL import Image
 
-import nscale_jupyter._api as api
 from nscale_jupyter import BadRequestError, chat
 from nscale_jupyter._session import Session
 from tests.conftest import IN_CI, ROOT, require
-from tests.magics.conftest import ipython_shell
+from tests.local.conftest import engine_shell
 
 pytestmark = pytest.mark.engine
 
@@ -60,15 +59,11 @@ def vlm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 @pytest.fixture
 def ip(vlm: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
-    monkeypatch.setenv("NSCALE_BASE_URL", vlm.base_url)
-    monkeypatch.delenv("NSCALE_API_KEY", raising=False)
-    shell = ipython_shell()
-    api.set_default_session(Session())
-    shell.run_line_magic("load_ext", "nscale_jupyter")
+    shell = next(gen := engine_shell(vlm.base_url, monkeypatch))
     yield shell
-    shell.run_line_magic("unload_ext", "nscale_jupyter")
     for name in ("_", "fig", "photo"):
         shell.user_ns.pop(name, None)
+    next(gen, None)
 
 
 def png(size: tuple[int, int], colour: tuple[int, int, int]) -> bytes:

@@ -11,6 +11,7 @@ from IPython.utils.capture import capture_output
 
 import nscale_jupyter._api as api
 from nscale_jupyter._session import Session
+from tests.local.conftest import engine_shell
 from tests.magics.conftest import ipython_shell
 
 pytestmark = pytest.mark.engine
@@ -18,13 +19,7 @@ pytestmark = pytest.mark.engine
 
 @pytest.fixture
 def ip(engine: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
-    monkeypatch.setenv("NSCALE_BASE_URL", engine.base_url)
-    monkeypatch.delenv("NSCALE_API_KEY", raising=False)
-    shell = ipython_shell()
-    api.set_default_session(Session())
-    shell.run_line_magic("load_ext", "nscale_jupyter")
-    yield shell
-    shell.run_line_magic("unload_ext", "nscale_jupyter")
+    yield from engine_shell(engine.base_url, monkeypatch)
 
 
 def run(ip: InteractiveShell, line: str, body: str) -> Any:

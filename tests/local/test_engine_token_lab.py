@@ -14,11 +14,10 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
-import nscale_jupyter._api as api
 from nscale_jupyter import ChatResult, chat
 from nscale_jupyter._branching import alternatives
 from nscale_jupyter._session import Session
-from tests.magics.conftest import ipython_shell
+from tests.local.conftest import engine_shell
 
 pytestmark = pytest.mark.engine
 
@@ -74,13 +73,7 @@ def test_the_default_branch_is_at_the_least_sure_token(session: Session) -> None
 
 @pytest.fixture
 def ip(engine: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
-    monkeypatch.setenv("NSCALE_BASE_URL", engine.base_url)
-    monkeypatch.delenv("NSCALE_API_KEY", raising=False)
-    shell = ipython_shell()
-    api.set_default_session(Session())
-    shell.run_line_magic("load_ext", "nscale_jupyter")
-    yield shell
-    shell.run_line_magic("unload_ext", "nscale_jupyter")
+    yield from engine_shell(engine.base_url, monkeypatch)
 
 
 def test_prompt_logprobs_through_the_magic(ip: InteractiveShell) -> None:
