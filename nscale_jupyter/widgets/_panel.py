@@ -29,8 +29,10 @@ from .._types import Message
 from ..display._branch import branch_html
 from ..display._compare import compare_bundle
 from ..display._escape import escape_html
+from ..display._static import show_widget
 from ..display._turn import TurnRenderer
 from ._controls import controls
+from ._snapshot import panel_snapshot
 from ._whatif import WhatIf
 
 __all__ = ["Panel"]
@@ -75,11 +77,12 @@ class Panel:
         self.last: ChatResult | None = None
         self._kept: TurnOutcome | None = None  # the run "keep" would record
         self._models: list[str] = []
+        self._sent = ""  # the readout's text: what the next request sends
+        self._snapshot: Any = None  # the display handle of the static snapshot
+        self._compared = ""  # the last comparison's HTML
         self._listing = False
-        self._slots: list[dict[str, str]] = []
-        self._metadata: dict[
-            int, dict[str, Any]
-        ] = {}  # slot -> its output's metadata  # the reply area: text, tool cards, heatmap
+        self._slots: list[dict[str, str]] = []  # the reply area: text, tool cards, heatmap
+        self._metadata: dict[int, dict[str, Any]] = {}  # slot -> its output's metadata
         self.controls = controls(self.settings)
         self.model = w.Dropdown(
             description="model", options=[(_DEFAULT, "")], layout=w.Layout(width="26em")
@@ -204,12 +207,35 @@ class Panel:
             values = self.settings.request_options()
         except OptionError as exc:
             self.readout.value = _error(exc)
-            return
-        shown = [f"{k}={v!r}" for k, v in values.items() if k in _WATCHED and k != "model"]
-        text = " · ".join(shown) or "nothing set: the server's defaults"
-        self.readout.value = (
-            f"<code style='font-size:85%'>options sent: {escape_html(text)}</code>"
+            self._sent = str(exc)
+        else:
+            shown = [f"{k}={v!r}" for k, v in values.items() if k in _WATCHED and k != "model"]
+            self._sent = " · ".join(shown) or "nothing set: the server's defaults"
+            self.readout.value = (
+                f"<code style='font-size:85%'>options sent: {escape_html(self._sent)}</code>"
+            )
+        self._refresh_snapshot()
+
+    # -- the static snapshot -------------------------------------------------------------
+    def show(self) -> None:
+        """Display the panel, and beside it its snapshot (for pages with no kernel)."""
+        show_widget(
+            self.widget,
+            "nscale panel: its controls show in a running notebook; "
+            "a snapshot of its settings and last reply follows",
         )
+        from IPython.display import display
+
+        self._snapshot = display(self.snapshot(), raw=True, display_id=True)
+
+    def snapshot(self) -> dict[str, str]:
+        """The panel as a page with no widgets shows it: options sent, prompt, last reply."""
+        model = f"model={self.settings.model!r} · " if self.settings.model else ""
+        return panel_snapshot(model + self._sent, self.prompt.value, self._slots, self._compared)
+
+    def _refresh_snapshot(self) -> None:
+        if self._snapshot is not None:
+            self._snapshot.update(self.snapshot(), raw=True)
 
     # -- live mode ---------------------------------------------------------------------
     def schedule_run(self, delay: float) -> None:
@@ -274,10 +300,12 @@ class Panel:
             else:
                 self._slots.append({"text/html": _error(outcome.error)})
                 self._render()
+                self._refresh_snapshot()
             return None
         self.last, self._kept = outcome.result, outcome
         self.keep.disabled = False
         self.whatif.show(outcome.result)
+        self._refresh_snapshot()
         return outcome.result
 
     def _show(self, bundle: dict[str, str], metadata: dict[str, Any] | None = None) -> Any:
@@ -301,6 +329,7 @@ class Panel:
         """A message in place of the reply (errors, hints); ``html`` is already escaped."""
         self._slots, self._metadata = [{"text/html": html}], {}
         self._render()
+        self._refresh_snapshot()
 
     def _render(self) -> None:
         self.reply.outputs = tuple(
@@ -365,7 +394,9 @@ class Panel:
             self._spec(), name, values, concurrency=self.concurrency.value
         )
         try:
-            self.compare_view.value = compare_bundle(await compared)["text/html"]
+            self._compared = compare_bundle(await compared)["text/html"]
+            self.compare_view.value = self._compared
+            self._refresh_snapshot()
         except (OptionError, NscaleError, ToolSchemaError, KeyError) as exc:
             self.compare_view.value = _error(exc)
         except asyncio.CancelledError:
