@@ -84,12 +84,12 @@ def _shown(token: str) -> str:
     return escape_html(repr(token))
 
 
-def alternatives_table(tokens: Sequence[AlignedToken]) -> str:
-    """Every token, its probability and its alternatives, in a closed ``<details>``."""
+def alternatives_table(tokens: Sequence[AlignedToken], limit: int = 5) -> str:
+    """Every token, its probability and its ``limit`` likeliest alternatives, folded."""
     rows = []
     for t in tokens:
         e = t.entry
-        alts = sorted(e.top_logprobs, key=lambda a: a.logprob, reverse=True)
+        alts = sorted(e.top_logprobs, key=lambda a: a.logprob, reverse=True)[:limit]
         others = ", ".join(f"{_shown(a.token)} {_percent(a.logprob)}" for a in alts)
         rows.append(
             f"<tr><td>{t.position}</td><td><code>{_shown(e.token)}</code></td>"

@@ -44,11 +44,12 @@ def panel_snapshot(
     head = (
         '<div class="nscale-panel-snapshot"><b>nscale panel</b> (a snapshot: the controls '
         "show in a running notebook)</div>\n\n"
-        f"<div><code>options sent: {escape_html(options)}</code></div>\n\n"
+        f"<div><code>options the next run sends: {escape_html(options)}</code></div>\n\n"
         f"<div>prompt: <code>{_html_in_markdown(escape_html(prompt))}</code></div>"
     )
     parts = [_HIDE_WHEN_LIVE + head]
-    plain = ["nscale panel (a snapshot)", f"options sent: {options}", f"prompt: {prompt}"]
+    plain = ["nscale panel (a snapshot)", f"options the next run sends: {options}"]
+    plain.append(f"prompt: {prompt}")
     for slot in slots:
         if "text/markdown" in slot:
             parts.append(slot["text/markdown"])

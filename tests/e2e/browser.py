@@ -119,6 +119,18 @@ def browser_page() -> Iterator[Any]:
             shutil.rmtree(profile, ignore_errors=True)
 
 
+def clean_copy(source: Path, target: Path) -> Path:
+    """``source`` without outputs or execution counts (notebooks/ is committed run)."""
+    import nbformat
+
+    nb = nbformat.read(source, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    nbformat.write(nb, target)
+    return target
+
+
 def screenshot(page: Any, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / name

@@ -388,6 +388,6 @@ def test_the_panel_keeps_a_static_snapshot_beside_its_view(session: Session) -> 
     last = snapshots[-1]
     assert len(snapshots) >= 3  # shown, then updated: a setting changed, a reply came
     assert "t=0.5" in last["text/markdown"] and "t=0.5" in last["text/plain"]
-    assert "options sent: temperature=0.5" in last["text/plain"]
+    assert "options the next run sends: temperature=0.5" in last["text/plain"]
     assert "&lt;script&gt;" in last["text/markdown"] and "<script>" not in last["text/markdown"]
     assert KEY not in json.dumps([o.data for o in outputs])
