@@ -20,7 +20,7 @@ from .._results import NEG_INF_SENTINEL, ChatResult, TokenLogprob
 from ._escape import escape_html, inert_html
 from ._tokens import AlignedToken, align
 
-__all__ = ["HeatmapPart", "alternatives_table", "heatmap_html", "probability_colour"]
+__all__ = ["LEGEND", "HeatmapPart", "alternatives_table", "heatmap_html", "probability_colour"]
 
 
 def probability_colour(p: float) -> str:
@@ -67,13 +67,18 @@ def _span(token: AlignedToken) -> str:
     return f'{marker}<span class="nscale-tok" title="{title}" style="{style}">{body}</span>'
 
 
+#: The legend's box, and each colour stop's style (dark text, as on the tokens).
+LEGEND = 'class="nscale-heatmap-legend" style="font-size:80%;margin-top:4px"'
+_STOP = "padding:0 6px;color:#111"
+
+
 def _legend() -> str:
     stops = "".join(
-        f'<span style="background:{probability_colour(p)};padding:0 6px">{p:.2g}</span>'
+        f'<span style="background:{probability_colour(p)};{_STOP}">{p:.2g}</span>'
         for p in (0.0, 0.25, 0.5, 0.75, 1.0)
     )
     return (
-        f'<div style="font-size:80%;margin-top:4px">probability: {stops} '
+        f"<div {LEGEND}>probability: {stops} "
         "<span style='opacity:.75'>(hover a token, or open the table below, for its "
         "alternatives)</span></div>"
     )
