@@ -22,9 +22,11 @@ from pathlib import Path
 
 import nbformat
 
-from scripts.check_notebooks import SENTINEL_KEY, committed, problems
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script (make cassettes): scripts/ is importable
+
+from scripts.check_notebooks import SENTINEL_KEY, committed, problems  # noqa: E402
+
 NOTEBOOKS = ROOT / "notebooks"
 CASSETTES = NOTEBOOKS / "cassettes"
 #: Nothing listens here: a replay that tried the network would fail loudly.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .._prompt_logprobs import PromptLogprob
 from .._results import NEG_INF_SENTINEL, ChatResult
@@ -41,6 +42,10 @@ class PromptHeatmap:
 
     def __str__(self) -> str:
         return self.text
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Where HTML cannot show (a terminal, a text/plain fallback): the prompt's text."""
+        printer.text(self.text)
 
 
 def rank_score(rank: int) -> float:

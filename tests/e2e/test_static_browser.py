@@ -91,6 +91,10 @@ def test_every_chat_output_reads_with_no_kernel_and_no_javascript(tmp_path: Path
                 assert not missing, f"{path.name} code cell {cell}: not visible: {missing[:3]}"
             assert not [r for r in REPRS if r in text], path.name
             assert "Loading widget" not in text and "Error displaying widget" not in text
+            pngs = sum(
+                "image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", [])
+            )
+            assert page.locator(".jp-OutputArea-output img[src^='data:image/png']").count() >= pngs
             heatmaps = page.locator(".nscale-heatmap-alternatives")
             if heatmaps.count():
                 table = heatmaps.first
