@@ -32,7 +32,7 @@ from ..display._escape import escape_html
 from ..display._static import show_widget
 from ..display._turn import TurnRenderer
 from ._controls import controls
-from ._snapshot import panel_snapshot
+from ._snapshot import Snapshot, panel_snapshot
 from ._whatif import WhatIf
 
 __all__ = ["Panel"]
@@ -78,7 +78,8 @@ class Panel:
         self._kept: TurnOutcome | None = None  # the run "keep" would record
         self._models: list[str] = []
         self._sent = ""  # the readout's text: what the next request sends
-        self._snapshot: Any = None  # the display handle of the static snapshot
+        self.snapshot_view = Snapshot(self.snapshot)
+        self._asked = ("", "")  # the options and prompt of the reply shown
         self._compared = ""  # the last comparison's HTML
         self._listing = False
         self._slots: list[dict[str, str]] = []  # the reply area: text, tool cards, heatmap
@@ -214,7 +215,6 @@ class Panel:
             self.readout.value = (
                 f"<code style='font-size:85%'>options sent: {escape_html(self._sent)}</code>"
             )
-        self._refresh_snapshot()
 
     # -- the static snapshot -------------------------------------------------------------
     def show(self) -> None:
@@ -224,18 +224,16 @@ class Panel:
             "nscale panel: its controls show in a running notebook; "
             "a snapshot of its settings and last reply follows",
         )
-        from IPython.display import display
+        self.snapshot_view.show()
 
-        self._snapshot = display(self.snapshot(), raw=True, display_id=True)
+    def _options(self) -> str:
+        model = f"model={self.settings.model!r} · " if self.settings.model else ""
+        return model + self._sent
 
     def snapshot(self) -> dict[str, str]:
-        """The panel as a page with no widgets shows it: options sent, prompt, last reply."""
-        model = f"model={self.settings.model!r} · " if self.settings.model else ""
-        return panel_snapshot(model + self._sent, self.prompt.value, self._slots, self._compared)
-
-    def _refresh_snapshot(self) -> None:
-        if self._snapshot is not None:
-            self._snapshot.update(self.snapshot(), raw=True)
+        """The panel as a page with no widgets shows it: the last reply and what it asked."""
+        options, prompt = self._asked if self._slots else (self._options(), self.prompt.value)
+        return panel_snapshot(options, prompt, self._slots, self._compared)
 
     # -- live mode ---------------------------------------------------------------------
     def schedule_run(self, delay: float) -> None:
@@ -277,6 +275,7 @@ class Panel:
     async def run(self) -> ChatResult | None:
         """Run the prompt with the current settings as a turn, streaming into the panel."""
         spec = self._spec()
+        self._asked = (self._options(), self.prompt.value)
         if not self.prompt.value.strip():
             self._say("<i>write a prompt first</i>")
             return None
@@ -300,12 +299,12 @@ class Panel:
             else:
                 self._slots.append({"text/html": _error(outcome.error)})
                 self._render()
-                self._refresh_snapshot()
+                self.snapshot_view.update()
             return None
         self.last, self._kept = outcome.result, outcome
         self.keep.disabled = False
         self.whatif.show(outcome.result)
-        self._refresh_snapshot()
+        self.snapshot_view.update()
         return outcome.result
 
     def _show(self, bundle: dict[str, str], metadata: dict[str, Any] | None = None) -> Any:
@@ -329,7 +328,7 @@ class Panel:
         """A message in place of the reply (errors, hints); ``html`` is already escaped."""
         self._slots, self._metadata = [{"text/html": html}], {}
         self._render()
-        self._refresh_snapshot()
+        self.snapshot_view.update()
 
     def _render(self) -> None:
         self.reply.outputs = tuple(
@@ -396,7 +395,7 @@ class Panel:
         try:
             self._compared = compare_bundle(await compared)["text/html"]
             self.compare_view.value = self._compared
-            self._refresh_snapshot()
+            self.snapshot_view.update()
         except (OptionError, NscaleError, ToolSchemaError, KeyError) as exc:
             self.compare_view.value = _error(exc)
         except asyncio.CancelledError:
