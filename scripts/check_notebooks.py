@@ -11,8 +11,8 @@ from the cassettes, in ``tests/e2e/test_cassette_replay.py``.
 ``committed(source, ran)`` is the form written: the authored notebook with
 the run's outputs and execution counts, nothing of the machine (its kernel's
 Python version, widget state and model ids). ``comparable(nb)`` is what
-"current" compares: the outputs, each PNG by its size (its bytes vary with
-the matplotlib and FreeType versions).
+"current" compares: the outputs, each PNG (an output's, or one inline in
+HTML) by its size: its bytes vary with the matplotlib and FreeType versions.
 """
 
 from __future__ import annotations
@@ -60,6 +60,10 @@ def _static(output: Any) -> Any:
     return out
 
 
+#: A PNG inside HTML or Markdown (compare's plots, the what-if's).
+_INLINE_PNG = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=]+)")
+
+
 def _png_size(data: str) -> str:
     head = b64decode(data[:64] + "=" * (-len(data[:64]) % 4))
     width, height = struct.unpack(">II", head[16:24])
@@ -78,8 +82,11 @@ def comparable(nb: nbformat.NotebookNode, *, where_from: bool = True) -> list[li
         for o in cell.get("outputs", []):
             o = nbformat.from_dict(copy.deepcopy(dict(o)))
             data = o.get("data", {})
-            if "image/png" in data:
-                data["image/png"] = _png_size(data["image/png"])
+            for kind, value in data.items():
+                if kind == "image/png":
+                    data[kind] = _png_size(value)
+                elif isinstance(value, str) and _INLINE_PNG.search(value):
+                    data[kind] = _INLINE_PNG.sub(lambda m: _png_size(m[1]), value)
             said = o.get("metadata", {}).get("nscale")
             if said is not None and not where_from:
                 said.pop("source", None)

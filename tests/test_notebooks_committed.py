@@ -106,4 +106,6 @@ def test_committed_keeps_the_authored_notebook_and_the_run_outputs() -> None:
     outputs = nb.cells[1].outputs
     assert outputs[0]["data"] == {"text/plain": "nscale panel: ..."}
     assert comparable(nb)[0][1]["data"]["image/png"] == "png 3x2"
+    inline = notebook({**view, "data": {"text/html": f"<img src='data:image/png;base64,{PNG}'>"}})
+    assert comparable(inline)[0][0]["data"]["text/html"] == "<img src='png 3x2'>"
     assert source.cells[1].outputs == []  # the authored notebook is not changed

@@ -233,7 +233,8 @@ class Panel:
     def snapshot(self) -> dict[str, str]:
         """The panel as a page with no widgets shows it: the last reply and what it asked."""
         options, prompt = self._asked if self._slots else (self._options(), self.prompt.value)
-        return panel_snapshot(options, prompt, self._slots, self._compared)
+        whatif = self.whatif.static_html() if self._slots else ""
+        return panel_snapshot(options, prompt, self._slots, self._compared, whatif)
 
     # -- live mode ---------------------------------------------------------------------
     def schedule_run(self, delay: float) -> None:

@@ -35,13 +35,14 @@ def panel_snapshot(
     prompt: str,
     slots: Sequence[Mapping[str, str]],
     compared: str = "",
+    whatif: str = "",
 ) -> dict[str, str]:
     """The panel as Markdown and text: the options, the prompt, the last reply.
 
     ``options`` (those the reply was asked with) and ``prompt`` are plain
     text; ``slots`` are the reply area's bundles (the reply's safe Markdown,
-    its tool cards and heatmap as HTML); ``compared`` is the compare tab's
-    HTML, escaped already.
+    its tool cards and heatmap as HTML); ``whatif`` and ``compared`` are the
+    what-if's and the compare tab's HTML, escaped already.
     """
     head = (
         '<div class="nscale-panel-snapshot"><b>nscale panel</b> (a snapshot: the controls '
@@ -58,6 +59,8 @@ def panel_snapshot(
         elif "text/html" in slot:
             parts.append(_html_in_markdown(slot["text/html"]))
         plain.append(slot.get("text/plain", ""))
+    if whatif:
+        parts.append(_html_in_markdown(whatif))
     if compared:
         parts.append("<b>compare</b>" + _html_in_markdown(compared))
     if len(slots) == 0:
