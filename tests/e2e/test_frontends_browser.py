@@ -48,7 +48,8 @@ CONTRASTS = """() => {
     }
     return 'rgb(255, 255, 255)';
   };
-  const shown = '.nscale-tok, .nscale-tok-extra, .nscale-heatmap-legend span[style*=background]';
+  const shown = ['.nscale-tok', '.nscale-tok-extra', '.nscale-ptok', '.nscale-ptok-extra',
+                 '.nscale-heatmap-legend span[style*=background]'].join(', ');
   return [...document.querySelectorAll(shown)].map(e => {
     const a = lum(getComputedStyle(e).color), b = lum(behind(e));
     return [e.textContent, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
