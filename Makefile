@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: model-rates help venv engine browser lint format test test-fast demo lab bench record-fixtures cassettes readme model clean
+.PHONY: model-rates help venv engine browser lint format test test-fast demo lab bench record-fixtures cassettes notebooks readme model clean
 
 help:
 	@echo "make demo   - run the quickstart notebook for real (local engine when NSCALE_API_KEY is unset)"
@@ -16,7 +16,8 @@ help:
 	@echo "make lab    - JupyterLab on notebooks/ (local engine started when there is no key)"
 	@echo "make engine - create/reuse the vLLM engine venv (~/.cache/nscale-jupyter)"
 	@echo "make model-rates - the tiny model's copying rates on held-out prompts (engine)"
-	@echo "make cassettes - re-record notebooks/cassettes/ from the local engine (after a model change)"
+	@echo "make cassettes - re-record notebooks/cassettes/ from the local engine (after a model change), then make notebooks"
+	@echo "make notebooks - rewrite notebooks/*.ipynb with their outputs, replayed from the cassettes"
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -61,9 +62,14 @@ bench: venv engine
 record-fixtures: venv engine
 	$(PY) scripts/record_fixtures.py
 
-# Every notebook run against the local engine, its answers recorded for offline replay.
+# Every notebook run against the local engine, its answers recorded for offline replay,
+# then notebooks/*.ipynb rewritten with the outputs their cassettes replay.
 cassettes: venv engine
 	$(PY) scripts/record_cassettes.py
+
+# Only rewrite notebooks/*.ipynb with their outputs, replayed from the cassettes (no engine).
+notebooks: venv
+	$(PY) scripts/record_cassettes.py --replay
 
 readme: venv
 	$(PY) scripts/gen_readme.py

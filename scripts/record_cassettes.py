@@ -1,79 +1,42 @@
-"""Record notebooks/cassettes/: every notebook run against the local engine, its answers taped.
+"""Record notebooks/cassettes/ from the local engine, and write notebooks/ with outputs.
 
-    make cassettes                    # all notebooks (starts and stops the engine)
-    python scripts/record_cassettes.py quickstart tools
+    make cassettes                    # record every notebook afresh, then write them
+    make notebooks                    # only write the notebooks, replayed from the cassettes
+    python scripts/record_cassettes.py [--replay] [quickstart tools ...]
 
-For each notebook NAME this writes ``notebooks/cassettes/NAME.jsonl`` (recorded
-afresh, mode ``record``) and ``NAME.outputs.json``: what each code cell showed,
-with only kernel-volatile fields removed (images as their SHA-256), which the
-kernel test compares a replay with. Re-run it whenever the tiny model changes.
+Recording runs each notebook NAME against the engine with its cassette
+``notebooks/cassettes/NAME.jsonl`` in mode ``record`` (afresh). Writing
+replays it from a copy of that cassette (no engine, no network) and saves
+``notebooks/NAME.ipynb`` with the outputs (``check_notebooks.committed``): what
+``tests/e2e/test_cassette_replay.py`` checks a replay still shows. Re-run
+``make cassettes`` whenever the tiny model changes.
 """
 
 from __future__ import annotations
 
-import copy
-import hashlib
-import json
 import os
+import shutil
 import sys
-from collections.abc import Mapping
+import tempfile
 from pathlib import Path
-from typing import Any
 
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script (make cassettes): scripts/ is importable
+
+from scripts.check_notebooks import SENTINEL_KEY, committed, problems  # noqa: E402
+
 NOTEBOOKS = ROOT / "notebooks"
 CASSETTES = NOTEBOOKS / "cassettes"
-SENTINEL_KEY = "sk-SENTINEL-cassette-record-93ad"
 #: Nothing listens here: a replay that tried the network would fail loudly.
 CLOSED_URL = "http://127.0.0.1:9/v1"
-_IMAGES = ("image/png", "image/jpeg")
+
+__all__ = ["CASSETTES", "CLOSED_URL", "SENTINEL_KEY", "errors", "names", "replay", "run"]
 
 
 def names() -> list[str]:
     return sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
-
-
-def shown(nb: nbformat.NotebookNode) -> list[list[dict[str, Any]]]:
-    """Each code cell's outputs without what the kernel makes up afresh every run.
-
-    Removed: widget model ids, and the provenance's word on where an answer
-    came from (``source``, ``cassette``: the one thing a replay may change).
-    Images are kept as their SHA-256.
-    """
-    out = []
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        outputs = []
-        for o in cell.get("outputs", []):
-            o = copy.deepcopy(dict(o))
-            data = dict(o.get("data", {}))
-            for kind in _IMAGES:
-                if kind in data:
-                    data[kind] = "sha256:" + hashlib.sha256(data[kind].encode()).hexdigest()
-            view = data.get("application/vnd.jupyter.widget-view+json")
-            if isinstance(view, Mapping):
-                data["application/vnd.jupyter.widget-view+json"] = {
-                    k: v for k, v in view.items() if k != "model_id"
-                }
-            if "data" in o:
-                o["data"] = data
-            meta = o.get("metadata", {}).get("nscale")
-            if isinstance(meta, Mapping):
-                o["metadata"] = {
-                    **o["metadata"],
-                    "nscale": {k: v for k, v in meta.items() if k not in ("source", "cassette")},
-                }
-            o.pop("execution_count", None)
-            outputs.append(_plain(o))
-        out.append(outputs)
-    return out
-
-
-def _plain(value: Any) -> Any:
-    return json.loads(json.dumps(value))
 
 
 def run(
@@ -124,30 +87,52 @@ def record(name: str, base_url: str) -> None:
     tape = CASSETTES / f"{name}.jsonl"
     tape.unlink(missing_ok=True)  # afresh: no answer of an older model stays
     nb = run(name, base_url, "record")
-    problems = errors(nb)
-    if problems:
-        raise SystemExit(f"{name}: {problems}")
+    failed = errors(nb)
+    if failed:
+        raise SystemExit(f"{name}: {failed}")
     # The engine's model list names the model's directory: no machine's path is committed.
     text = tape.read_text().replace(str(ROOT), "<repo>")
     tape.write_text(text)
     if SENTINEL_KEY in text:
         raise SystemExit(f"{name}: the key reached the cassette")
-    outputs = json.dumps(shown(nb), indent=1, sort_keys=True, ensure_ascii=False)
-    (CASSETTES / f"{name}.outputs.json").write_text(outputs + "\n")
     print(f"{name}: {len(text.splitlines()) - 1} recordings")
 
 
-def main(argv: list[str]) -> int:
-    from nscale_jupyter.local import start
+def replay(name: str) -> nbformat.NotebookNode:
+    """Notebook NAME run from a copy of its cassette (a replay must not write to it)."""
+    with tempfile.TemporaryDirectory(prefix="nscale-replay-") as tmp:
+        tape = Path(tmp) / f"{name}.jsonl"
+        shutil.copy(CASSETTES / f"{name}.jsonl", tape)
+        nb = run(name, CLOSED_URL, "replay", cassette=tape)
+    return nb
 
-    wanted = argv or names()
-    CASSETTES.mkdir(exist_ok=True)
-    engine = start()
-    try:
-        for name in wanted:
-            record(name, engine.base_url)
-    finally:
-        engine.stop()
+
+def write(name: str) -> None:
+    """Save notebooks/NAME.ipynb with the outputs its cassette replays."""
+    path = NOTEBOOKS / f"{name}.ipynb"
+    nb = committed(nbformat.read(path, as_version=4), replay(name))
+    found = problems(nb)
+    if found:
+        raise SystemExit(f"{name}: {found}")
+    nbformat.write(nb, path)
+    print(f"{path.relative_to(ROOT)}: written with its outputs")
+
+
+def main(argv: list[str]) -> int:
+    only_write = "--replay" in argv
+    wanted = [a for a in argv if a != "--replay"] or names()
+    if not only_write:
+        from nscale_jupyter.local import start
+
+        CASSETTES.mkdir(exist_ok=True)
+        engine = start()
+        try:
+            for name in wanted:
+                record(name, engine.base_url)
+        finally:
+            engine.stop()
+    for name in wanted:
+        write(name)
     return 0
 
 

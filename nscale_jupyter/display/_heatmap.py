@@ -4,6 +4,10 @@ Plain inline styles and ``title`` attributes only (JupyterLab's sanitizer
 keeps those in untrusted notebooks); every token and alternative is
 escaped. Token spans hold exactly the reply's text; whitespace is made
 visible by the span's colour and a separate ``↵`` marker before newlines.
+Each token sets its own text and background colour, so it reads the same
+on a light or a dark theme. A ``<details>`` table under the legend lists
+every token's alternatives: readable with no hover and no JavaScript (a
+static export, GitHub), and without the inline styles.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from .._results import NEG_INF_SENTINEL, ChatResult, TokenLogprob
 from ._escape import escape_html, inert_html
 from ._tokens import AlignedToken, align
 
-__all__ = ["HeatmapPart", "heatmap_html", "probability_colour"]
+__all__ = ["LEGEND", "HeatmapPart", "alternatives_table", "heatmap_html", "probability_colour"]
 
 
 def probability_colour(p: float) -> str:
@@ -49,8 +53,9 @@ def _span(token: AlignedToken) -> str:
     if not token.matched or not token.text:
         shown = escape_html(token.entry.token or "∅")
         return (
-            f'<span class="nscale-tok-extra" title="{title}" style="color:#999;'
-            f'border:1px dashed #bbb;border-radius:3px;font-size:85%">{shown}</span>'
+            f'<span class="nscale-tok-extra" title="{title}" style="color:#444;'
+            f'background:#e4e4e4;border:1px dashed #888;border-radius:3px;font-size:85%">'
+            f"{shown}</span>"
         )
     prob = 0.0 if token.logprob is None else math.exp(token.logprob)
     style = f"background:{probability_colour(prob)};border-radius:3px;color:#111"
@@ -62,23 +67,56 @@ def _span(token: AlignedToken) -> str:
     return f'{marker}<span class="nscale-tok" title="{title}" style="{style}">{body}</span>'
 
 
+#: The legend's box, and each colour stop's style (dark text, as on the tokens).
+LEGEND = 'class="nscale-heatmap-legend" style="font-size:80%;margin-top:4px"'
+_STOP = "padding:0 6px;color:#111"
+
+
 def _legend() -> str:
     stops = "".join(
-        f'<span style="background:{probability_colour(p)};padding:0 6px">{p:.2g}</span>'
+        f'<span style="background:{probability_colour(p)};{_STOP}">{p:.2g}</span>'
         for p in (0.0, 0.25, 0.5, 0.75, 1.0)
     )
     return (
-        f'<div style="font-size:80%;margin-top:4px">probability: {stops} '
-        "<span style='color:#999'>(hover a token for its alternatives)</span></div>"
+        f"<div {LEGEND}>probability: {stops} "
+        "<span style='opacity:.75'>(hover a token, or open the table below, for its "
+        "alternatives)</span></div>"
+    )
+
+
+def _shown(token: str) -> str:
+    """A token as a table shows it: Python's repr, so spaces and newlines are visible."""
+    return escape_html(repr(token))
+
+
+def alternatives_table(tokens: Sequence[AlignedToken], limit: int = 5) -> str:
+    """Every token, its probability and its ``limit`` likeliest alternatives, folded."""
+    rows = []
+    for t in tokens:
+        e = t.entry
+        alts = sorted(e.top_logprobs, key=lambda a: a.logprob, reverse=True)[:limit]
+        others = ", ".join(f"{_shown(a.token)} {_percent(a.logprob)}" for a in alts)
+        rows.append(
+            f"<tr><td>{t.position}</td><td><code>{_shown(e.token)}</code></td>"
+            f"<td>{_percent(e.logprob)}</td><td>{others}</td></tr>"
+        )
+    if not rows:
+        return ""
+    return (
+        '<details class="nscale-heatmap-alternatives"><summary>alternatives, token by token'
+        f"</summary><table><tr><th>#</th><th>token</th><th>p</th><th>alternatives</th></tr>"
+        f"{''.join(rows)}</table></details>"
     )
 
 
 def heatmap_html(entries: Sequence[TokenLogprob], text: str) -> str:
     """The heatmap of a reply's tokens, as escaped HTML."""
-    spans = "".join(_span(t) for t in align(entries, text))
+    tokens = align(entries, text)
+    spans = "".join(_span(t) for t in tokens)
     return inert_html(
         '<div class="nscale-heatmap" style="white-space:pre-wrap;line-height:1.7;'
         f'font-family:var(--jp-code-font-family,monospace)">{spans}</div>{_legend()}'
+        f"{alternatives_table(tokens)}"
     )
 
 

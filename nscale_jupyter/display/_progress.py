@@ -1,5 +1,7 @@
 """A batch's progress: an ipywidgets bar in a notebook, one plain line in a terminal.
 
+The bar's output also carries its last line as text, for pages with no widgets.
+
 Updated at most 4 times a second (``INTERVAL``), from whichever thread
 reports; the last update (the batch finished) always shows.
 """
@@ -12,6 +14,7 @@ import time
 from typing import Any
 
 from .._rows import Progress
+from ._static import show_widget, widget_bundle
 
 __all__ = ["INTERVAL", "ProgressView", "in_notebook"]
 
@@ -42,12 +45,11 @@ class ProgressView:
         self.widget: Any = None
         if self.rich:
             import ipywidgets as w
-            from IPython.display import display
 
             self._bar = w.IntProgress(value=0, min=0, max=max(1, total), description=label)
             self._text = w.HTML(value=f"0/{total}")
             self.widget = w.HBox([self._bar, self._text])
-            display(self.widget)
+            self._handle = show_widget(self.widget, f"{label}: 0/{total}", handle=True)
 
     def update(self, progress: Progress, *, force: bool = False) -> None:
         final = progress.finished or force
@@ -66,6 +68,8 @@ class ProgressView:
                 ("danger" if progress.failed else "success") if progress.finished else ""
             )
             self._text.value = line
+            if final:  # where the bar cannot show, its last line does
+                self._handle.update(widget_bundle(self.widget, f"{self.label}: {line}"), raw=True)
         else:
             end = "\n" if final else ""
             print(f"\r{self.label}: {line}", end=end, file=sys.stderr, flush=True)

@@ -14,11 +14,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .._prompt_logprobs import PromptLogprob
 from .._results import NEG_INF_SENTINEL, ChatResult
 from ._escape import escape_html, inert_html
-from ._heatmap import probability_colour
+from ._heatmap import LEGEND, probability_colour
 
 __all__ = ["PromptHeatmap", "prompt_heatmap", "prompt_heatmap_html", "rank_score"]
 
@@ -41,6 +42,10 @@ class PromptHeatmap:
 
     def __str__(self) -> str:
         return self.text
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Where HTML cannot show (a terminal, a text/plain fallback): the prompt's text."""
+        printer.text(self.text)
 
 
 def rank_score(rank: int) -> float:
@@ -86,8 +91,9 @@ def _span(entry: PromptLogprob, by: str) -> str:
     if entry.logprob is None or not entry.token:
         shown = escape_html(entry.token or "∎")
         return (
-            f'<span class="nscale-ptok-extra" title="{title}" style="color:#999;'
-            f'border:1px dashed #bbb;border-radius:3px;font-size:85%">{shown}</span>'
+            f'<span class="nscale-ptok-extra" title="{title}" style="color:#444;'
+            f'background:#e4e4e4;border:1px dashed #888;border-radius:3px;font-size:85%">'
+            f"{shown}</span>"
         )
     style = f"background:{probability_colour(_score(entry, by))};border-radius:3px;color:#111"
     marker = '<span data-marker="1" style="color:#999">↵</span>' if "\n" in entry.token else ""
@@ -103,12 +109,13 @@ def _legend(by: str) -> str:
         stops = [(p, f"{p:.2g}") for p in (0.0, 0.25, 0.5, 0.75, 1.0)]
         head = "probability the model gave the token"
     cells = "".join(
-        f'<span style="background:{probability_colour(s)};padding:0 6px">{escape_html(t)}</span>'
+        f'<span style="background:{probability_colour(s)};padding:0 6px;color:#111">'
+        f"{escape_html(t)}</span>"
         for s, t in stops
     )
     return (
-        f'<div style="font-size:80%;margin-top:4px">{head}: {cells} '
-        "<span style='color:#999'>(hover a token for its alternatives)</span></div>"
+        f"<div {LEGEND}>{head}: {cells} "
+        "<span style='opacity:.75'>(hover a token for its alternatives)</span></div>"
     )
 
 

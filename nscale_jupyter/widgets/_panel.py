@@ -29,8 +29,10 @@ from .._types import Message
 from ..display._branch import branch_html
 from ..display._compare import compare_bundle
 from ..display._escape import escape_html
+from ..display._static import show_widget
 from ..display._turn import TurnRenderer
 from ._controls import controls
+from ._snapshot import Snapshot, panel_snapshot
 from ._whatif import WhatIf
 
 __all__ = ["Panel"]
@@ -75,11 +77,13 @@ class Panel:
         self.last: ChatResult | None = None
         self._kept: TurnOutcome | None = None  # the run "keep" would record
         self._models: list[str] = []
+        self._sent = ""  # the readout's text: what the next request sends
+        self.snapshot_view = Snapshot(self.snapshot)
+        self._asked = ("", "")  # the options and prompt of the reply shown
+        self._compared = ""  # the last comparison's HTML
         self._listing = False
-        self._slots: list[dict[str, str]] = []
-        self._metadata: dict[
-            int, dict[str, Any]
-        ] = {}  # slot -> its output's metadata  # the reply area: text, tool cards, heatmap
+        self._slots: list[dict[str, str]] = []  # the reply area: text, tool cards, heatmap
+        self._metadata: dict[int, dict[str, Any]] = {}  # slot -> its output's metadata
         self.controls = controls(self.settings)
         self.model = w.Dropdown(
             description="model", options=[(_DEFAULT, "")], layout=w.Layout(width="26em")
@@ -204,12 +208,33 @@ class Panel:
             values = self.settings.request_options()
         except OptionError as exc:
             self.readout.value = _error(exc)
-            return
-        shown = [f"{k}={v!r}" for k, v in values.items() if k in _WATCHED and k != "model"]
-        text = " · ".join(shown) or "nothing set: the server's defaults"
-        self.readout.value = (
-            f"<code style='font-size:85%'>options sent: {escape_html(text)}</code>"
+            self._sent = str(exc)
+        else:
+            shown = [f"{k}={v!r}" for k, v in values.items() if k in _WATCHED and k != "model"]
+            self._sent = " · ".join(shown) or "nothing set: the server's defaults"
+            self.readout.value = (
+                f"<code style='font-size:85%'>options sent: {escape_html(self._sent)}</code>"
+            )
+
+    # -- the static snapshot -------------------------------------------------------------
+    def show(self) -> None:
+        """Display the panel, and beside it its snapshot (for pages with no kernel)."""
+        show_widget(
+            self.widget,
+            "nscale panel: its controls show in a running notebook; "
+            "a snapshot of its settings and last reply follows",
         )
+        self.snapshot_view.show()
+
+    def _options(self) -> str:
+        model = f"model={self.settings.model!r} · " if self.settings.model else ""
+        return model + self._sent
+
+    def snapshot(self) -> dict[str, str]:
+        """The panel as a page with no widgets shows it: the last reply and what it asked."""
+        options, prompt = self._asked if self._slots else (self._options(), self.prompt.value)
+        whatif = self.whatif.static_html() if self._slots else ""
+        return panel_snapshot(options, prompt, self._slots, self._compared, whatif)
 
     # -- live mode ---------------------------------------------------------------------
     def schedule_run(self, delay: float) -> None:
@@ -251,6 +276,7 @@ class Panel:
     async def run(self) -> ChatResult | None:
         """Run the prompt with the current settings as a turn, streaming into the panel."""
         spec = self._spec()
+        self._asked = (self._options(), self.prompt.value)
         if not self.prompt.value.strip():
             self._say("<i>write a prompt first</i>")
             return None
@@ -274,10 +300,12 @@ class Panel:
             else:
                 self._slots.append({"text/html": _error(outcome.error)})
                 self._render()
+                self.snapshot_view.update()
             return None
         self.last, self._kept = outcome.result, outcome
         self.keep.disabled = False
         self.whatif.show(outcome.result)
+        self.snapshot_view.update()
         return outcome.result
 
     def _show(self, bundle: dict[str, str], metadata: dict[str, Any] | None = None) -> Any:
@@ -301,6 +329,7 @@ class Panel:
         """A message in place of the reply (errors, hints); ``html`` is already escaped."""
         self._slots, self._metadata = [{"text/html": html}], {}
         self._render()
+        self.snapshot_view.update()
 
     def _render(self) -> None:
         self.reply.outputs = tuple(
@@ -365,7 +394,9 @@ class Panel:
             self._spec(), name, values, concurrency=self.concurrency.value
         )
         try:
-            self.compare_view.value = compare_bundle(await compared)["text/html"]
+            self._compared = compare_bundle(await compared)["text/html"]
+            self.compare_view.value = self._compared
+            self.snapshot_view.update()
         except (OptionError, NscaleError, ToolSchemaError, KeyError) as exc:
             self.compare_view.value = _error(exc)
         except asyncio.CancelledError:

@@ -11,6 +11,7 @@ chosen alternative at that position instead of the sampled token.
 
 from __future__ import annotations
 
+import base64
 import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -141,4 +142,17 @@ class WhatIf:
         self.note.value = (
             f"<small>with {sent}: vLLM would sample from {final.survivors} of "
             f"{len(self.plot.tokens)} returned alternatives</small>"
+        )
+
+    def static_html(self) -> str:
+        """The what-if as a page with no widgets shows it: plot (PNG) and note ("" if hidden)."""
+        png = bytes(self.image.value or b"")
+        if self.plot is None or not png:
+            return ""
+        data = base64.b64encode(png).decode()
+        return (
+            "<div class='nscale-whatif-snapshot'><b>what if</b> (position "
+            f"{self.position.value})<br><img alt='what-if: the sampling filters at this "
+            f"position' src='data:image/png;base64,{data}' style='max-width:100%'>"
+            f"{self.note.value}</div>"
         )

@@ -22,10 +22,21 @@ def test_text_progress_is_throttled_and_ends_with_the_final_line(
 
 
 def test_widget_progress_shows_done_failed_and_rate() -> None:
-    view = ProgressView(10, rich=True)
-    view.update(Progress(10, done=7, failed=3, retried=2, tokens=50, elapsed=2.0, finished=True))
+    from IPython.utils.capture import capture_output
+
+    from tests.magics.conftest import ipython_shell
+
+    ipython_shell()
+    with capture_output() as shown:
+        view = ProgressView(10, rich=True)
+        view.update(Progress(10, 7, 3, retried=2, tokens=50, elapsed=2.0, finished=True))
     assert view._bar.value == 10 and view._bar.bar_style == "danger"
     assert "7/10 done, 3 failed, 2 retried, 50 tokens, 5.0/s" in view._text.value
+    first, last = (o.data for o in shown.outputs)
+    assert "application/vnd.jupyter.widget-view+json" in last  # still the bar, live
+    # Where widgets cannot show (a static page), the bar's last line does, not HBox(...).
+    assert first["text/plain"] == "batch: 0/10"
+    assert last["text/plain"].startswith("batch: 7/10 done, 3 failed")
 
 
 def test_progress_line_and_time_left() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -140,6 +141,54 @@ def test_newlines_get_a_visible_marker() -> None:
     html = heatmap_html([tok("a"), tok("\n"), tok("b")], "a\nb")
     assert "↵" in html
     assert "".join(spans(html).text) == "a\nb"
+
+
+class Table(HTMLParser):
+    """The rows of the heatmap's alternatives table, as the text of their cells."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.tags: list[str] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append("".join(self._cell))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def test_alternatives_read_without_hover_in_a_table() -> None:
+    hostile = "<b>x</b>"
+    entries = [
+        tok("Hi", -0.1, top=(("Hi", -0.1), ("Yo", -2.5))),
+        tok(hostile, top=((hostile, -0.5),)),
+    ]
+    html = heatmap_html(entries, "Hi" + hostile)
+    assert '<details class="nscale-heatmap-alternatives">' in html  # opens with no JavaScript
+    table = Table()
+    table.feed(html)
+    assert table.rows[0] == ["#", "token", "p", "alternatives"]
+    assert table.rows[1] == ["0", "'Hi'", "90.5%", "'Hi' 90.5%, 'Yo' 8.2%"]
+    assert table.rows[2][1] == repr(hostile) and "b" not in table.tags  # escaped
+
+
+def test_every_token_sets_its_text_and_background_colour() -> None:
+    """A dark theme's text colour never lands on a token's light background."""
+    html = heatmap_html([tok("a"), tok("<eos>")], "a")
+    for style in re.findall(r'class="nscale-tok[^"]*" title="[^"]*" style="([^"]*)"', html):
+        assert "background:" in style and "color:#" in style
 
 
 # -- plots ---------------------------------------------------------------------------------

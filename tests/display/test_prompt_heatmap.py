@@ -122,3 +122,12 @@ def test_result_method_and_missing_prompt_logprobs() -> None:
     assert "capital of France" in str(view)
     with pytest.raises(ValueError, match="prompt_logprobs"):
         ChatResult(choices=(Choice(0, "x"),)).prompt_heatmap()
+
+
+def test_where_html_cannot_show_the_prompt_text_does() -> None:
+    from IPython.lib.pretty import pretty
+
+    from nscale_jupyter.display._prompt_heatmap import PromptHeatmap
+
+    shown = PromptHeatmap('<div class="nscale-prompt-heatmap">…</div>', "user: hi")
+    assert pretty(shown) == "user: hi"  # text/plain: not PromptHeatmap(html='<div ...')

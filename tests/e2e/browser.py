@@ -36,6 +36,9 @@ class Lab:
     def notebook_url(self, name: str) -> str:
         return f"{self.url}/lab/tree/{name}?token={self.token}&reset"
 
+    def notebook7_url(self, name: str) -> str:
+        return f"{self.url}/notebooks/{name}?token={self.token}"
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -44,16 +47,27 @@ def _free_port() -> int:
 
 
 @contextmanager
-def jupyter_lab(root: Path, env: Mapping[str, str]) -> Iterator[Lab]:
-    """Start JupyterLab on 127.0.0.1 serving ``root``; stop it (and its kernels) after."""
+def jupyter_lab(
+    root: Path, env: Mapping[str, str], settings: Mapping[str, str] | None = None
+) -> Iterator[Lab]:
+    """Start JupyterLab on 127.0.0.1 serving ``root``; stop it (and its kernels) after.
+
+    ``settings``: more user settings, as JSON by plugin file
+    (``{"@jupyterlab/apputils-extension/themes": '{"theme": "JupyterLab Dark"}'}``).
+    The server also serves Notebook 7 (``Lab.notebook7_url``).
+    """
     port, token = _free_port(), secrets.token_hex(16)
     home = Path(tempfile.mkdtemp(prefix="nscale-lab-"))
+    for plugin, json_text in (settings or {}).items():
+        path = home / "settings" / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json_text)
     # Render every cell (JupyterLab 4 leaves off-screen cells out of the page by default).
-    settings = home / "settings" / "@jupyterlab" / "notebook-extension"
-    settings.mkdir(parents=True)
-    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    notebook = home / "settings" / "@jupyterlab" / "notebook-extension"
+    notebook.mkdir(parents=True, exist_ok=True)
+    (notebook / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
     apputils = home / "settings" / "@jupyterlab" / "apputils-extension"
-    apputils.mkdir(parents=True)  # no "get notified about Jupyter news?" toast
+    apputils.mkdir(parents=True, exist_ok=True)  # no "get notified about Jupyter news?" toast
     (apputils / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
     ARTIFACTS.mkdir(exist_ok=True)
     log = (ARTIFACTS / "jupyterlab.log").open("wb")
@@ -97,8 +111,12 @@ def jupyter_lab(root: Path, env: Mapping[str, str]) -> Iterator[Lab]:
 
 
 @contextmanager
-def browser_page() -> Iterator[Any]:
-    """A Playwright page in headless Debian Chromium with a throwaway profile."""
+def browser_page(*, javascript: bool = True, dark: bool = False) -> Iterator[Any]:
+    """A Playwright page in headless Debian Chromium with a throwaway profile.
+
+    ``javascript=False``: a page as a reader with JavaScript off sees it;
+    ``dark``: the system prefers a dark colour scheme.
+    """
     from playwright.sync_api import sync_playwright
 
     profile = tempfile.mkdtemp(prefix="nscale-chromium-")
@@ -109,6 +127,8 @@ def browser_page() -> Iterator[Any]:
             headless=True,
             args=CHROMIUM_FLAGS,
             viewport={"width": 1280, "height": 1300},
+            java_script_enabled=javascript,
+            color_scheme="dark" if dark else "light",
         )
         try:
             page = context.pages[0] if context.pages else context.new_page()
@@ -117,6 +137,18 @@ def browser_page() -> Iterator[Any]:
         finally:
             context.close()
             shutil.rmtree(profile, ignore_errors=True)
+
+
+def clean_copy(source: Path, target: Path) -> Path:
+    """``source`` without outputs or execution counts (notebooks/ is committed run)."""
+    import nbformat
+
+    nb = nbformat.read(source, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    nbformat.write(nb, target)
+    return target
 
 
 def screenshot(page: Any, name: str) -> Path:

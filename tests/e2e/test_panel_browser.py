@@ -1,4 +1,5 @@
-"""The panel in JupyterLab (headless Chromium): a key moves a slider, the live reply follows.
+"""The panel in JupyterLab and Notebook 7 (headless Chromium): a key moves a slider,
+the live reply follows; the static snapshot beside it stays hidden under the live panel.
 
 Uses the JupyterLab/Chromium helpers of ``tests/e2e/browser.py`` and the
 session-wide ``engine`` fixture (the local vLLM engine) of ``tests/conftest.py``.
@@ -36,7 +37,25 @@ def settled_reply(page: Any, other_than: str = "", showing: str = "tiny-chat ·"
     return str(page.locator(REPLY).inner_html())
 
 
-def test_panel_live_reply_follows_the_keyboard(engine: Any, tmp_path: Path) -> None:
+def move(page: Any, row: Any, presses: int, value: str, frontend: str) -> None:
+    """Move a slider ``presses`` steps left with the keyboard, to ``value``.
+
+    Notebook 7 keeps a slider's arrow keys (its keydown arrives prevented), so
+    there the slider's editable readout is typed into instead.
+    """
+    if frontend == "lab":
+        row.locator(".noUi-handle").focus()
+        for _ in range(presses):  # quick presses: one run, with the last value
+            page.keyboard.press("ArrowLeft")
+        return
+    row.locator(".widget-readout").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(value)
+    page.keyboard.press("Enter")
+
+
+@pytest.mark.parametrize("frontend", ["lab", "notebook7"])
+def test_panel_live_reply_follows_the_keyboard(engine: Any, tmp_path: Path, frontend: str) -> None:
     require(Path(CHROMIUM).exists(), "chromium missing: bash scripts/install_browser.sh")
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(s) for s in (
@@ -48,8 +67,12 @@ def test_panel_live_reply_follows_the_keyboard(engine: Any, tmp_path: Path) -> N
     nbformat.write(nb, tmp_path / "panel.ipynb")
     env = {"NSCALE_BASE_URL": engine.base_url, "NSCALE_API_KEY": SENTINEL_KEY}
     with jupyter_lab(tmp_path, env) as lab, browser_page() as page:
-        page.goto(lab.notebook_url("panel.ipynb"))
+        url = lab.notebook_url if frontend == "lab" else lab.notebook7_url
+        page.goto(url("panel.ipynb"))
         run_all(page, until="() => document.querySelector('.nscale-panel')")
+        snapshot = page.locator(".nscale-panel-snapshot")
+        expect(snapshot).to_have_count(1)  # there for a static page, hidden under the panel
+        expect(snapshot).to_be_hidden()
         row = page.locator(
             ".widget-hbox", has=page.locator(".widget-label:text-is('temperature')")
         )
@@ -57,9 +80,7 @@ def test_panel_live_reply_follows_the_keyboard(engine: Any, tmp_path: Path) -> N
         readout = page.locator(READOUT)
         assert "temperature" not in readout.inner_text()  # unset: not sent
         page.locator(".widget-toggle-button:has-text('live')").click()
-        handle = row.locator(".noUi-handle")
-        handle.focus()
-        page.keyboard.press("ArrowLeft")  # moving the slider sets the option: a live run
+        move(page, row, 1, "0.95", frontend)  # moving the slider sets the option: a live run
         page.wait_for_function(
             "sel => document.querySelector(sel).textContent.includes('temperature=0.95')",
             arg=READOUT,
@@ -70,8 +91,7 @@ def test_panel_live_reply_follows_the_keyboard(engine: Any, tmp_path: Path) -> N
         assert "<sub>" in first and "&lt;sub" not in first  # Markdown rendered, as in a cell
         # The reply and the keep button are two widgets: wait for the button's update.
         expect(page.locator("button:has-text('keep')")).to_be_enabled(timeout=30_000)
-        for _ in range(10):  # quick presses: one run, with the last value
-            page.keyboard.press("ArrowLeft")
+        move(page, row, 10, "0.45", frontend)
         page.wait_for_function(
             "sel => document.querySelector(sel).textContent.includes('temperature=0.45')",
             arg=READOUT,
@@ -81,12 +101,11 @@ def test_panel_live_reply_follows_the_keyboard(engine: Any, tmp_path: Path) -> N
         assert "color:#c33" not in second  # not an error
         tokens = page.locator(
             ".widget-hbox", has=page.locator(".widget-label:text-is('max_tokens')")
-        ).locator(".noUi-handle")
-        tokens.focus()
-        for _ in range(4):  # the newest settings' reply: 20 tokens, cut at the length
-            page.keyboard.press("ArrowLeft")
+        )
+        move(page, tokens, 4, "20", frontend)  # the newest settings' reply: 20 tokens, cut
         third = settled_reply(page, other_than=second, showing="+ 20 completion tokens")
         assert "length" in third
         assert SENTINEL_KEY not in page.content()
+        expect(snapshot).to_be_hidden()
         page.locator(".nscale-panel").scroll_into_view_if_needed()
-        screenshot(page, "panel-live.png")
+        screenshot(page, f"panel-live-{frontend}.png")

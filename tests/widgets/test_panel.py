@@ -362,3 +362,36 @@ def test_a_panel_reply_carries_its_provenance_like_a_cell(session: Session) -> N
         assert made == panel.last.provenance.to_json()
 
     asyncio.run(scenario())
+
+
+def test_the_panel_keeps_a_static_snapshot_beside_its_view(session: Session) -> None:
+    """With no widget manager (a static page), the snapshot shows the settings and reply."""
+    from IPython.utils.capture import capture_output
+
+    from tests.magics.conftest import ipython_shell
+
+    ipython_shell()
+
+    async def scenario() -> tuple[Any, list[Any]]:
+        with capture_output() as shown:
+            panel = make_panel(session)
+            panel.show()
+            panel.prompt.value = "<script>hi</script>"
+            session.settings.temperature = 0.5
+            await panel.run()
+        return panel, shown.outputs
+
+    panel, outputs = asyncio.run(scenario())
+    session.settings.temperature = 0.9  # later: the snapshot keeps what the reply was asked with
+    panel.prompt.value = "another"
+    view, *snapshots = [o.data for o in outputs]
+    assert "application/vnd.jupyter.widget-view+json" in view
+    assert view["text/plain"].startswith("nscale panel:") and "VBox(" not in view["text/plain"]
+    last = snapshots[-1]
+    assert len(snapshots) == 2  # shown, then updated when the reply came
+    again = panel.snapshot()["text/plain"]
+    assert "options: temperature=0.5" in again and "prompt: <script>hi</script>" in again
+    assert "t=0.5" in last["text/markdown"] and "t=0.5" in last["text/plain"]
+    assert "options: temperature=0.5" in last["text/plain"]  # those the reply was asked with
+    assert "&lt;script&gt;" in last["text/markdown"] and "<script>" not in last["text/markdown"]
+    assert KEY not in json.dumps([o.data for o in outputs])

@@ -15,6 +15,8 @@ from nscale_jupyter._session import Session
 from tests.magics.conftest import ipython_shell
 from tests.widgets.test_whatif import KEY, Server
 
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
 
 class Plain(Server):
     """Logprobs only when asked for them."""
@@ -55,11 +57,15 @@ def test_clicking_an_alternative_branches_there(shell: Any) -> None:
 
     BranchPicker.__init__ = track  # type: ignore[method-assign]
     try:
-        with capture_output():
+        with capture_output() as shown:
             ip.run_cell_magic("chat", "--no-stream --logprobs --top-logprobs 3 --branch", "hi")
     finally:
         BranchPicker.__init__ = original  # type: ignore[method-assign]
     (picker,) = created
+    (static,) = [
+        o.data["text/plain"] for o in shown.outputs if len(o.data) == 2 and WIDGET in o.data
+    ]
+    assert static.startswith("branch picker:")  # not VBox(...) where widgets cannot show
     assert picker.position.value == 1  # the least sure token: " <b>cat" (0.41 vs 0.37)
     labels = [b.description for b in picker.buttons.children]
     assert len(labels) == 3 and "cat" in labels[0] and "dog" in labels[1] and "fox" in labels[2]

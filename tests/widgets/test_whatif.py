@@ -64,6 +64,9 @@ def test_sliders_redraw_with_no_request(session: Session, server: Server) -> Non
         whatif = panel.whatif
         assert whatif.box.layout.display == "" and whatif.position.value == 1  # least sure
         assert whatif.redraws == 1  # drawn once for the new reply
+        static = panel.snapshot()["text/markdown"]  # the panel with no widgets: plot and note
+        assert "nscale-whatif-snapshot" in static and "src='data:image/png;base64," in static
+        assert "sample from" in static
         whatif.position.value = 0  # another position: its alternatives and a new image
         assert [label for label, _ in whatif.alternative.options] == ["The (90.5%)", "A (8.2%)"]
         whatif.position.value = 1
@@ -106,5 +109,7 @@ def test_a_reply_without_logprobs_hides_the_what_if(session: Session) -> None:
         assert panel.whatif.box.layout.display == ""
         panel.whatif.show(None)
         assert panel.whatif.box.layout.display == "none" and panel.whatif.plot is None
+        assert panel.whatif.static_html() == ""
+        assert "nscale-whatif-snapshot" not in panel.snapshot()["text/markdown"]
 
     asyncio.run(scenario())
