@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,16 +21,19 @@ from ._transcript import Transcript, TranscriptError
 __all__ = ["SUFFIXES", "export_thread", "file_words", "import_thread"]
 
 SUFFIXES = (".json", ".md", ".html", ".ipynb")
+#: A word that names a file: it ends in a suffix (``notes.md``, ``~/out/x.json``).
+_FILE = re.compile(r".*[^/.]\.[A-Za-z0-9]{1,8}")
 
 
 def file_words(
-    words: list[str], suffixes: tuple[str, ...], *flags: str
+    words: list[str], *flags: str
 ) -> tuple[str, str | None, tuple[str, ...]] | None:
     """``PATH [--thread NAME] [FLAG...]`` as (path, name, flags); None when the words differ.
 
-    The path must end in one of ``suffixes``: ``%chat export my notes`` is a prompt.
+    The path must have a suffix (``notes.md``; a wrong one is the export's error to
+    name): ``%chat export my notes`` is a prompt.
     """
-    if not words or not words[0].lower().endswith(suffixes):
+    if not words or not _FILE.fullmatch(words[0]):
         return None
     name, rest = None, words[1:]
     seen: list[str] = []

@@ -5,7 +5,8 @@ after it fit that subcommand's arguments (quote text that has spaces);
 otherwise the whole line is a prompt. So ``%chat new`` starts the thread
 afresh while ``%chat new ideas for a startup`` asks the model, and
 ``%chat system "Be brief"`` sets the system prompt while ``%chat system
-prompt design is hard`` is a question.
+prompt design is hard`` is a question. A subcommand's name alone that needs
+arguments (``%chat export``) is a usage error, not a prompt.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from IPython.core.error import UsageError
 
 from ._exceptions import NscaleError
-from ._export import SUFFIXES, export_thread, file_words, import_thread
+from ._export import export_thread, file_words, import_thread
 from ._options import OptionError, parse_option
 from ._turn import TurnSpec
 
@@ -92,6 +93,8 @@ def dispatch(m: ChatMagics, line: str) -> bool:
             raise UsageError(f"{command.usage}: {exc} in {rest!r}") from None
         return False  # unbalanced quotes: a prompt ("help me with Bob's code")
     if not command.fits(words):
+        if not words:  # a subcommand's name alone is never a question for the model
+            raise UsageError(f"usage: {command.usage}")
         return False
     command.handler(m, rest.strip())
     return True
@@ -156,11 +159,11 @@ def _history(m: ChatMagics, rest: str) -> None:
 
 
 @subcommand(
-    "export", lambda w: file_words(w, SUFFIXES) is not None, "%chat export PATH [--thread NAME]"
+    "export", lambda w: file_words(w) is not None, "%chat export PATH [--thread NAME]"
 )
 def _export(m: ChatMagics, rest: str) -> None:
     """write the thread to PATH: .md, .html, .json (exact, for import) or .ipynb."""
-    path, name, _ = file_words(shlex.split(rest), SUFFIXES) or ("", None, ())
+    path, name, _ = file_words(shlex.split(rest)) or ("", None, ())
     try:
         written = export_thread(path, name, session=m.session)
     except (NscaleError, OSError) as exc:
@@ -170,12 +173,12 @@ def _export(m: ChatMagics, rest: str) -> None:
 
 @subcommand(
     "import",
-    lambda w: file_words(w, (".json",), "--replace") is not None,
+    lambda w: file_words(w, "--replace") is not None,
     "%chat import PATH.json [--thread NAME] [--replace]",
 )
 def _import(m: ChatMagics, rest: str) -> None:
     """load a .json transcript as a thread (--replace: over one that has messages)."""
-    path, name, flags = file_words(shlex.split(rest), (".json",), "--replace") or ("", None, ())
+    path, name, flags = file_words(shlex.split(rest), "--replace") or ("", None, ())
     try:
         loaded = import_thread(path, name, replace="--replace" in flags, session=m.session)
     except (NscaleError, OSError) as exc:

@@ -93,10 +93,24 @@ def test_export_in_every_format_and_import_back(
 def test_a_line_that_does_not_fit_is_a_prompt(ip: InteractiveShell, srv: FaultServer) -> None:
     with capture_output():
         ip.run_line_magic("chat", "export my notes please")
-        ip.run_line_magic("chat", "import notes.txt")
         ip.run_line_magic("chat", "export notes.md --thread")
     prompts = [r.json["messages"][-1]["content"] for r in srv.requests if r.json]
-    assert prompts == ["export my notes please", "import notes.txt", "export notes.md --thread"]
+    assert prompts == ["export my notes please", "export notes.md --thread"]
+
+
+def test_a_file_of_the_wrong_kind_or_no_file_is_an_error_not_a_prompt(
+    ip: InteractiveShell, srv: FaultServer
+) -> None:
+    """Found trying it: ``%chat export notes.txt`` and a bare ``%chat export`` were sent
+    to the model as questions."""
+    with pytest.raises(UsageError, match=r"notes\.txt: export to a file ending in \.json"):
+        ip.run_line_magic("chat", "export notes.txt")
+    with pytest.raises(UsageError, match=r"notes\.md: import reads a \.json transcript"):
+        ip.run_line_magic("chat", "import notes.md")
+    for bare in ("export", "import", "thread", "set"):
+        with pytest.raises(UsageError, match=r"usage: %chat " + bare):
+            ip.run_line_magic("chat", bare)
+    assert not [r for r in srv.requests if r.json]
 
 
 def test_bad_files_and_names_are_one_line_usage_errors(
