@@ -25,9 +25,7 @@ SUFFIXES = (".json", ".md", ".html", ".ipynb")
 _FILE = re.compile(r".*[^/.]\.[A-Za-z0-9]{1,8}")
 
 
-def file_words(
-    words: list[str], *flags: str
-) -> tuple[str, str | None, tuple[str, ...]] | None:
+def file_words(words: list[str], *flags: str) -> tuple[str, str | None, tuple[str, ...]] | None:
     """``PATH [--thread NAME] [FLAG...]`` as (path, name, flags); None when the words differ.
 
     The path must have a suffix (``notes.md``; a wrong one is the export's error to

@@ -158,9 +158,7 @@ def _history(m: ChatMagics, rest: str) -> None:
     display(transcript_bundle(thread.name, m.session.history(thread)), raw=True)
 
 
-@subcommand(
-    "export", lambda w: file_words(w) is not None, "%chat export PATH [--thread NAME]"
-)
+@subcommand("export", lambda w: file_words(w) is not None, "%chat export PATH [--thread NAME]")
 def _export(m: ChatMagics, rest: str) -> None:
     """write the thread to PATH: .md, .html, .json (exact, for import) or .ipynb."""
     path, name, _ = file_words(shlex.split(rest)) or ("", None, ())
