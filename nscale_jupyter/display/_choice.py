@@ -30,7 +30,7 @@ def folded_reasoning(text: str) -> str:
 def column_html(title: str, body: str, footer: str = "", *, error: bool = False) -> str:
     """One column of a side-by-side view (``body`` is already escaped HTML)."""
     foot = (
-        f"<div><sub style='color:{'#c33' if error else '#888'}'>{escape_html(footer)}</sub></div>"
+        f"<div><sub style='{'color:#c33' if error else 'opacity:.75'}'>{escape_html(footer)}</sub></div>"
         if footer
         else ""
     )

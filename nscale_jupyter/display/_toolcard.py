@@ -105,7 +105,7 @@ class ToolCardPart:
                 "padding:4px 8px;margin:4px 0;font-size:90%'>",
                 f"<b>{escape_html(card.name or '…')}</b> "
                 f"<span style='color:{colour}'>[{escape_html(card.status)}]</span> "
-                f"<span style='color:#999'>{escape_html(card.id or '')}</span>",
+                f"<span style='opacity:.75'>{escape_html(card.id or '')}</span>",
                 f"<pre style='margin:4px 0;white-space:pre-wrap'>{escape_html(args)}</pre>",
             ]
             if warning:
