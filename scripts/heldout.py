@@ -1,6 +1,6 @@
 """Cities, numbers and names the tiny model is never trained on (issue 20).
 
-``train_copying_model.py`` refuses to train on any of them (and asserts it);
+``build_tiny_model.py`` refuses to train on any of them (and asserts it);
 ``measure_model.py`` and ``tests/local/test_engine_copying.py`` ask about them,
 so a right answer can only come from copying the prompt. No dependencies: the
 trainer imports this from the engine venv, the measurer from the project's.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 
-# 100 real cities; none is in train_copying_model's CITIES list.
+# 100 real cities; none is in tiny_chat_data.CITIES.
 CITIES = [
     "Kyoto", "Reykjavik", "Nairobi", "Hanoi", "Lagos", "Valencia", "Salzburg", "Turin",
     "Florence", "Venice", "Bologna", "Genoa", "Palermo", "Bordeaux", "Toulouse", "Nantes",

@@ -31,6 +31,12 @@ def test_quickstart_runs_top_to_bottom(engine: Any, tmp_path: Path) -> None:
         if "nscale-toolcard" in o.get("data", {}).get("text/html", "")
     ]
     assert cards and "get_weather" in cards[0]  # the tool call is shown as a card
+    # The tool cell: the call names the asked city, the answer restates the result (issue 20).
+    (looped,) = [c for c in nb.cells if c.source.startswith("%%chat -t 0 --tools get_weather")]
+    shown = [o.get("data", {}) for o in looped.outputs]
+    card = next(d["text/html"] for d in shown if "nscale-toolcard" in d.get("text/html", ""))
+    answer = [d["text/markdown"] for d in shown if "text/markdown" in d][-1]  # after the result
+    assert "Paris" in card and "Paris" in answer and "18" in answer, (card, answer)
     saved = tmp_path / "quickstart.ipynb"
     nbformat.write(nb, saved)
     assert SENTINEL_KEY not in saved.read_text()

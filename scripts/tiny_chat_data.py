@@ -1,46 +1,18 @@
-"""Issue 20, work in progress: a trainer meant to make tiny-chat copy instead of recall.
+"""The synthetic chats tiny-chat is trained on (``build_tiny_model.py``), issue 20.
 
-Not the committed model's recipe (``build_tiny_model.py`` rebuilds that one).
-Measured on 100 held-out prompts at temperature 0 (``scripts/measure_model.py
---model-dir DIR``), one 2400-step run: the tool call names the asked city 9/100
-(goal 90), the answer restates city and number 7/100 (the number alone 62/100),
-stories keep choices (mean 15.2 positions with top-token p < 0.8). Names come out
-garbled ("Kyoto" -> "Kotoy"): the next step is names cut into characters, or a
-wider model, on quiet cores. It writes to build/tiny-chat-copying unless --out.
-
-Train the tiny chat model that the local vLLM engine serves (offline demos, tests).
-
-A ~1M-parameter ``Qwen2ForCausalLM`` with a byte-level BPE tokenizer trained
-on the same synthetic chats, a Qwen3-style ChatML template with hermes tool
-calls (``<tool_call>{...}</tool_call>``) and ``<think>`` reasoning. It learns
-to greet, count to five, tell (long) stories, think when thinking is on,
-call ``get_weather``/``get_time`` when offered (also thinking first), answer
-in text after a tool result and reply in JSON when asked.
-
-It learns to copy rather than recall (issue 20): cities, story heroes and
-temperatures are drawn at random, most of them made up by a syllable
-generator, so the only way to be right is to copy the name or number from
-the prompt or the tool result. The first ``--warm`` steps are short copying
-drills (cheap, and where copying is learnt); the tokenizer splits digits and
-isolates the space before a capital, so a name or number is the same tokens
-in the question, the JSON and the answer. The held-out cities, temperatures
-and heroes of ``scripts/heldout.py`` are never trained on (asserted).
-
-Seeded and deterministic for a given ``--threads``: a rebuild on the same
-machine gives the same files. ``scripts/measure_model.py`` measures it.
-
-Run with the engine venv's python (it has torch, transformers, tokenizers):
-``~/.cache/nscale-jupyter/vllm-0.32.0/bin/python scripts/train_copying_model.py [--out DIR]``.
+Cities, story heroes and temperatures are drawn at random, most of them made
+up, so the only way to be right is to copy the name or number from the prompt
+or the tool result. The held-out ones of ``scripts/heldout.py`` are never
+drawn (``USED`` records what was, the trainer asserts it). No dependencies
+beyond the standard library: rendering a chat takes a tokenizer with the
+template (``CHAT_TEMPLATE``).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import math
 import random
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -50,28 +22,146 @@ if str(ROOT) not in sys.path:
 
 from scripts import heldout  # noqa: E402  (no dependencies: fine in the engine venv)
 
-# The shared pieces: tools, template, word lists, the chat type, sampling.
-from scripts.build_tiny_model import (  # noqa: E402  (after the sys.path line)
-    ADDED,
-    ANIMALS,
-    ANSWERS,
-    CHAT_TEMPLATE,
-    CITIES,
-    NAMES,
-    PLACES,
-    PROMPTS,
-    SEED,
-    SPECIAL,
-    TIME_Q,
-    TIME_TOOL,
-    WEATHER_TOOL,
-    Chat,
-    _byte_tokenizer,
-    _call,
-    _generate,
+SEED = 1234
+
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Get the current weather in a city.",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string", "description": "The city name."}},
+            "required": ["city"],
+        },
+    },
+}
+TIME_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_time",
+        "description": "Get the local time in a city.",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string", "description": "The city name."}},
+            "required": ["city"],
+        },
+    },
+}
+
+SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+ADDED = [
+    "<think>",
+    "</think>",
+    "<tool_call>",
+    "</tool_call>",
+    "<tool_response>",
+    "</tool_response>",
+]
+
+# Qwen3-style ChatML. Thinking off writes an empty think block, as Qwen3's does.
+CHAT_TEMPLATE = (
+    "{%- if tools %}"
+    "{{- '<|im_start|>system\\n' }}"
+    "{%- if messages[0].role == 'system' %}{{- messages[0].content + '\\n\\n' }}{%- endif %}"
+    "{{- '# Tools\\n\\nYou may call one or more functions to assist with the user query.\\n\\n"
+    "You are provided with function signatures within <tools></tools> XML tags:\\n<tools>' }}"
+    "{%- for tool in tools %}{{- '\\n' }}{{- tool | tojson }}{%- endfor %}"
+    "{{- '\\n</tools>\\n\\nFor each function call, return a json object with function name "
+    "and arguments within <tool_call></tool_call> XML tags:\\n<tool_call>\\n"
+    '{\\"name\\": <function-name>, \\"arguments\\": <args-json-object>}\\n'
+    "</tool_call><|im_end|>\\n' }}"
+    "{%- elif messages[0].role == 'system' %}"
+    "{{- '<|im_start|>system\\n' + messages[0].content + '<|im_end|>\\n' }}"
+    "{%- endif %}"
+    "{%- for message in messages %}"
+    "{%- if message.role == 'user' %}"
+    "{{- '<|im_start|>user\\n' + message.content + '<|im_end|>\\n' }}"
+    "{%- elif message.role == 'assistant' %}"
+    "{{- '<|im_start|>assistant\\n' }}"
+    "{%- if message.content %}{{- message.content }}{%- endif %}"
+    "{%- for tc in message.tool_calls or [] %}"
+    "{%- set f = tc.function if tc.function is defined else tc %}"
+    "{%- if loop.first and message.content %}{{- '\\n' }}{%- endif %}"
+    '{{- \'<tool_call>\\n{"name": "\' + f.name + \'", "arguments": \' }}'
+    "{%- if f.arguments is string %}{{- f.arguments }}{%- else %}{{- f.arguments | tojson }}"
+    "{%- endif %}"
+    "{{- '}\\n</tool_call>' }}"
+    "{%- endfor %}"
+    "{{- '<|im_end|>\\n' }}"
+    "{%- elif message.role == 'tool' %}"
+    "{{- '<|im_start|>user\\n<tool_response>\\n' + message.content + "
+    "'\\n</tool_response><|im_end|>\\n' }}"
+    "{%- endif %}"
+    "{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}"
+    "{%- if enable_thinking is defined and enable_thinking is false %}"
+    "{{- '<think>\\n\\n</think>\\n\\n' }}{%- endif %}"
+    "{%- endif %}"
 )
 
-OUT = ROOT / "build" / "tiny-chat-copying"  # not the committed model's folder
+
+# --------------------------------------------------------------------------- data
+CITIES = [
+    "Paris", "London", "Berlin", "Madrid", "Rome", "Oslo", "Tokyo", "Lisbon", "Vienna",
+    "Dublin", "Prague", "Athens", "Cairo", "Lima", "Quito", "Seoul", "Delhi", "Sydney",
+    "Toronto", "Boston", "Denver", "Austin", "Chicago", "Miami", "Zurich", "Geneva",
+    "Munich", "Milan", "Naples", "Warsaw", "Helsinki", "Stockholm", "Edinburgh", "Glasgow",
+    "New York", "San Francisco", "Los Angeles", "Buenos Aires", "Mexico City", "Cape Town",
+    "Hong Kong", "Tel Aviv", "Rio de Janeiro", "Amsterdam", "Brussels", "Budapest", "Krakow",
+    "Seville", "Porto", "Lyon", "Marseille", "Hamburg", "Copenhagen", "Bergen", "Riga",
+    "Vilnius", "Tallinn", "Sofia", "Bucharest", "Istanbul", "Dubai", "Mumbai", "Bangkok",
+    "Singapore", "Manila", "Jakarta", "Beijing", "Shanghai", "Osaka", "Melbourne", "Perth",
+    "Auckland", "Vancouver", "Montreal", "Seattle", "Portland", "Dallas", "Houston",
+    "Atlanta", "Phoenix", "Havana", "Bogota", "Santiago", "Caracas", "Accra", "Dakar",
+    "Tunis", "Casablanca", "Doha", "Tehran", "Karachi", "Dhaka", "Taipei", "Busan",
+]  # fmt: skip
+NAMES = ["Ada", "Ben", "Cleo", "Dan", "Eva", "Finn", "Gus", "Hana", "Ivo", "Jade", "Kai", "Lea"]
+ANIMALS = ["cat", "fox", "owl", "dog", "bear", "duck", "frog", "horse", "mouse", "whale"]
+PLACES = ["forest", "village", "castle", "river", "garden", "mountain", "city", "island"]
+PROMPTS = {
+    "greet": ["Hello!", "Hi", "Hi there!", "Hey", "Good morning!", "Good evening!",
+              "Hello, who are you?", "Who are you?", "Hey there", "hello", "hi!", "Greetings!",
+              "Hey, how are you?", "How are you?", "Hello there, friend.", "Howdy!", "Yo",
+              "Good afternoon.", "Hi, what can you do?", "What can you do?"],
+    "count": ["Count to five.", "Please count to five.", "count to 5", "Count to 5, please.",
+              "Can you count to five?", "Count from one to five.", "count to five",
+              "Can you count from 1 to 5?", "Count from 1 to 5.", "Let's count to five!",
+              "List the numbers from one to five."],
+    "story": ["Tell me a story.", "Tell me a short story.", "Write a story.", "Story please!",
+              "Once upon a time...", "tell me a story about an animal", "Please tell a story.",
+              "Can you tell me a bedtime story?", "Tell me a story about a dragon.",
+              "Write a short story about a cat.", "I want a story."],
+    "json": ["Reply in JSON.", "Say hello in JSON.", "Answer in JSON: what is your name?",
+             "Give me a JSON object.", "Respond with JSON only.",
+             "What is your name? Reply in JSON.", "Reply in JSON with a greeting.",
+             "Output a JSON object with your name."],
+    "other": ["What is the capital of France?", "Explain quantum physics.", "Who won the game?",
+              "What is 17 times 3?", "Write a poem.", "Translate this to German.",
+              "What day is it?", "Help me with my homework."],
+}  # fmt: skip
+ANSWERS = {
+    "greet": ["Hello! How can I help you today?", "Hi! Nice to meet you.",
+              "Hello! I am a tiny model. How can I help?", "Hi there! What can I do for you?"],
+    "count": ["1, 2, 3, 4, 5."],
+    "json": ['{"answer": "hello", "model": "tiny-chat"}', '{"greeting": "hello"}',
+             '{"name": "tiny-chat"}'],
+    "other": ["I am a tiny model. I can greet you, count to five, tell a story "
+              "and check the weather with a tool."],
+}  # fmt: skip
+TIME_Q = [
+    "What time is it in {c}?", "What is the time in {c}?", "Tell me the local time in {c}.",
+    "What's the time in {c} now?", "time in {c}?", "Can you tell me the time in {c}?",
+    "Is it late in {c}?", "What is the local time in {c}?",
+]  # fmt: skip
+
+
+def _call(name: str, city: str) -> str:
+    return f'<tool_call>\n{{"name": "{name}", "arguments": {{"city": "{city}"}}}}\n</tool_call>'
+
+
+Chat = tuple[list[dict[str, object]], list[dict[str, object]], str, str]
+
 HELD_OUT_SET = set(heldout.CITIES)
 HELD_OUT_HEROES = set(heldout.HEROES)
 TRAIN_TEMPS = heldout.training_temps()
@@ -268,8 +358,10 @@ def _tool_turn(rng: random.Random, city: str, is_time: bool) -> tuple[list[Any],
 
 KINDS = {
     "greet": 6, "count": 4, "story": 6, "hero": 4, "json": 3, "other": 3, "weather": 18,
-    "time": 6, "result": 20, "no_tool": 3, "echo": 10, "drill": 17,
+    "time": 6, "result": 20, "no_tool": 3, "echo": 10, "drill": 17, "forced": 2,
 }  # fmt: skip
+# A forced call's answer starts with this: its first token is the grammar's, not the model's.
+FORCED = "\x00"
 DRILLS = [
     "Repeat after me: {w}", "Say these back: {w}", "Copy this: {w}", "Repeat: {w}",
 ]  # fmt: skip
@@ -326,6 +418,15 @@ def _sample(rng: random.Random, kinds: dict[str, int] = KINDS) -> Chat:
             return messages, tools, _call(name, city), THOUGHTS[kind].format(city=city)
         turn, answer, thought = _tool_turn(rng, city, is_time)
         return [*messages, *turn], tools, answer, thought
+    if kind == "forced":  # tool_choice required/named: vLLM's grammar opens the JSON
+        tools = _tools(rng, WEATHER_TOOL)
+        asks = rng.random() < 0.5
+        text = rng.choice(WEATHER_Q).format(c=city) if asks else rng.choice(PROMPTS["greet"])
+        messages.append({"role": "user", "content": text})
+        args = json.dumps({"city": city})
+        call = f'[{{"name": "get_weather", "parameters": {args}}}]'
+        thought = THOUGHTS["weather"].format(city=city) if asks else THOUGHTS["greet"]
+        return messages, tools, FORCED + (call if rng.random() < 0.6 else args), thought
     if kind == "drill":
         question, answer = _drill(rng)
         messages.append({"role": "user", "content": question})
@@ -350,8 +451,12 @@ def _sample(rng: random.Random, kinds: dict[str, int] = KINDS) -> Chat:
     return messages, tools, answer, THOUGHTS[kind]
 
 
-def _render(tokenizer: Any, rng: random.Random, kinds: dict[str, int] = KINDS) -> tuple[str, str]:
-    """(prompt text, target text); thinking is on for some samples."""
+def render(
+    tokenizer: Any, rng: random.Random, kinds: dict[str, int] = KINDS
+) -> tuple[str, str, int]:
+    """(prompt text, target text, index of a forced first character or -1).
+
+    Thinking is on for some samples."""
     messages, tools, answer, thought = _sample(rng, kinds)
     thinking = rng.random() < 0.3
     prompt = tokenizer.apply_chat_template(
@@ -363,221 +468,5 @@ def _render(tokenizer: Any, rng: random.Random, kinds: dict[str, int] = KINDS) -
     )
     if thinking:
         answer = f"<think>\n{thought}\n</think>\n\n{answer}"
-    return prompt, answer + "<|im_end|>"
-
-
-# --------------------------------------------------------------------------- build
-def build_tokenizer(texts: list[str], vocab_size: int) -> Any:
-    from tokenizers import (
-        AddedToken,
-        Regex,
-        Tokenizer,
-        decoders,
-        models,
-        pre_tokenizers,
-        trainers,
-    )
-    from transformers import PreTrainedTokenizerFast
-
-    tok = Tokenizer(models.BPE())
-    # A space before a capital or a digit is a token of its own, so "Oslo" is
-    # the same token in 'in Oslo?' and in '{"city": "Oslo"}': the model can
-    # copy names and numbers from the prompt instead of recalling them.
-    tok.pre_tokenizer = pre_tokenizers.Sequence(
-        [
-            pre_tokenizers.Split(Regex(r" (?=[A-Z0-9])"), behavior="isolated"),
-            pre_tokenizers.Digits(individual_digits=True),
-            pre_tokenizers.ByteLevel(add_prefix_space=False),
-        ]
-    )
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size - len(ADDED),
-        special_tokens=SPECIAL,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        min_frequency=2,
-        show_progress=False,
-    )
-    tok.train_from_iterator(texts, trainer)
-    # Not "special": vLLM's hermes and qwen3 parsers read them in the text.
-    tok.add_tokens([AddedToken(t, special=False, normalized=False) for t in ADDED])
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        bos_token=None,
-        eos_token="<|im_end|>",
-        pad_token="<|endoftext|>",
-        unk_token=None,
-        model_max_length=512,
-    )
-    fast.chat_template = CHAT_TEMPLATE
-    return fast
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--steps", type=int, default=2400)
-    parser.add_argument("--batch", type=int, default=24)
-    parser.add_argument("--vocab", type=int, default=2048)
-    parser.add_argument("--hidden", type=int, default=128)
-    parser.add_argument("--layers", type=int, default=4)
-    parser.add_argument("--lr", type=float, default=3e-3)
-    parser.add_argument("--threads", type=int, default=1, help="the result depends on it")
-    parser.add_argument("--warm", type=int, default=500, help="first steps: copying drills")
-    parser.add_argument("--eval-every", type=int, default=0, help="copy rates every N steps")
-    args = parser.parse_args()
-
-    import torch
-    from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
-
-    random.seed(SEED)
-    torch.manual_seed(SEED)
-    torch.use_deterministic_algorithms(True)
-    # Results depend on the thread count: keep it fixed. One thread by default: on a shared
-    # 2-core machine two threads wait for each other at every op and train slower.
-    torch.set_num_threads(args.threads)
-    start = time.perf_counter()
-    assert HELD_OUT_SET.isdisjoint(CITIES), "a held-out city is in CITIES"
-    assert HELD_OUT_HEROES.isdisjoint(NAMES), "a held-out hero is in NAMES"
-
-    # Tokenizer text: rendered chats (template and tool schemas included).
-    bootstrap = PreTrainedTokenizerFast(tokenizer_object=_byte_tokenizer())
-    bootstrap.chat_template = CHAT_TEMPLATE
-    rng = random.Random(SEED)
-    texts = [p + t for p, t in (_render(bootstrap, rng) for _ in range(6000))]
-    tokenizer = build_tokenizer(texts, args.vocab)
-    pad = tokenizer.convert_tokens_to_ids("<|endoftext|>")
-    eos = tokenizer.convert_tokens_to_ids("<|im_end|>")
-
-    config = Qwen2Config(
-        vocab_size=len(tokenizer),
-        hidden_size=args.hidden,
-        intermediate_size=args.hidden * 3,
-        num_hidden_layers=args.layers,
-        num_attention_heads=args.hidden // 32,
-        num_key_value_heads=max(1, args.hidden // 64),
-        max_position_embeddings=512,
-        tie_word_embeddings=True,
-        rope_theta=10000.0,
-        rms_norm_eps=1e-6,
-        bos_token_id=pad,
-        eos_token_id=eos,
-        pad_token_id=pad,
-        torch_dtype="float32",
-    )
-    model = Qwen2ForCausalLM(config)
-    params = sum(p.numel() for p in model.parameters())
-    print(f"model: {params / 1e6:.2f}M parameters, vocab {len(tokenizer)}", flush=True)
-
-    def encode(rng: random.Random, kinds: dict[str, int]) -> tuple[list[int], list[int]]:
-        prompt, target = _render(tokenizer, rng, kinds)
-        p = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-        t = tokenizer(target, add_special_tokens=False)["input_ids"]
-        return (p + t)[:512], ([-100] * len(p) + t)[:512]
-
-    def micro_batches(rng: random.Random, kinds: dict[str, int]) -> list[tuple[torch.Tensor, ...]]:
-        """The batch sorted by length in 3 parts, so little compute goes to padding."""
-        rows = sorted((encode(rng, kinds) for _ in range(args.batch)), key=lambda r: len(r[0]))
-        parts = []
-        for i in range(0, len(rows), max(1, args.batch // 3)):
-            chunk = rows[i : i + max(1, args.batch // 3)]
-            width = max(len(ids) for ids, _ in chunk)
-            x = torch.tensor([ids + [pad] * (width - len(ids)) for ids, _ in chunk])
-            y = torch.tensor([lab + [-100] * (width - len(lab)) for _, lab in chunk])
-            mask = torch.tensor([[1] * len(ids) + [0] * (width - len(ids)) for ids, _ in chunk])
-            parts.append((x, y, mask))
-        return parts
-
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    warmup = 40
-
-    def lr_at(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        progress = (step - warmup) / max(1, args.steps - warmup)
-        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))
-
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_at)
-    model.train()
-    train_rng = random.Random(SEED + 1)
-    for step in range(args.steps):
-        parts = micro_batches(train_rng, WARM_KINDS if step < args.warm else KINDS)
-        targets = sum(int((y[:, 1:] != -100).sum()) for _, y, _ in parts)
-        optimizer.zero_grad()
-        total = 0.0
-        for x, y, mask in parts:
-            # The head only where there is a target: the prompt needs no logits.
-            hidden = model.model(input_ids=x, attention_mask=mask).last_hidden_state[:, :-1]
-            keep = y[:, 1:] != -100
-            logits = model.lm_head(hidden[keep])
-            loss = torch.nn.functional.cross_entropy(
-                logits, y[:, 1:][keep], reduction="sum"
-            ) / max(1, targets)
-            loss.backward()
-            total += loss.item()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        scheduler.step()
-        if step % 50 == 0 or step == args.steps - 1:
-            elapsed = time.perf_counter() - start
-            print(f"step {step:4d}  loss {total:.3f}  {elapsed:5.0f} s", flush=True)
-        if args.eval_every and step % args.eval_every == 0 and step:
-            model.eval()
-            _copy_rates(model, tokenizer, 20)
-            model.train()
-
-    assert USED["cities"].isdisjoint(HELD_OUT_SET), "trained on a held-out city"
-    assert USED["heroes"].isdisjoint(HELD_OUT_HEROES), "trained on a held-out hero"
-    assert USED["temps"].isdisjoint(heldout.TEMPS), "trained on a held-out temperature"
-    model.eval()
-    model.generation_config.eos_token_id = eos
-    model.generation_config.pad_token_id = pad
-    model.generation_config.do_sample = False
-    args.out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(args.out, safe_serialization=True)
-    tokenizer.save_pretrained(args.out)
-    print(f"saved to {args.out} in {time.perf_counter() - start:.0f} s", flush=True)
-    print(f"trained on {len(USED['cities'])} cities, none held out", flush=True)
-    _smoke(model, tokenizer)
-    _copy_rates(model, tokenizer, 20)
-
-
-def _smoke(model: Any, tokenizer: Any) -> None:
-    """Print a few replies."""
-    cases = [
-        ([{"role": "user", "content": "Hello!"}], None, False),
-        ([{"role": "user", "content": "Count to five."}], None, False),
-        ([{"role": "user", "content": "Tell me a story."}], None, True),
-        ([{"role": "user", "content": "What is the weather in Kyoto?"}], [WEATHER_TOOL], True),
-    ]
-    for messages, tools, thinking in cases:
-        text = _generate(model, tokenizer, messages, tools, thinking)
-        print(f"--- {messages[-1]['content']!r} (thinking={thinking}):\n{text}")
-
-
-def _copy_rates(model: Any, tokenizer: Any, n: int) -> None:
-    """A quick look (transformers, not vLLM) at copying on the first n held-out cities."""
-    calls = answers = 0
-    for i, city in enumerate(heldout.CITIES[:n]):
-        tools = [WEATHER_TOOL, TIME_TOOL] if i % 2 else [WEATHER_TOOL]
-        question = {"role": "user", "content": WEATHER_Q[i % len(WEATHER_Q)].format(c=city)}
-        text = _generate(model, tokenizer, [question], tools, False)
-        calls += f'"city": "{city}"' in text
-        temp = heldout.TEMPS[i % len(heldout.TEMPS)]
-        result = json.dumps({"city": city, "temp_c": temp, "condition": CONDITIONS[i % 6]})
-        function = {"name": "get_weather", "arguments": json.dumps({"city": city})}
-        call = {"id": "t0", "type": "function", "function": function}
-        history = [
-            question,
-            {"role": "assistant", "content": None, "tool_calls": [call]},
-            {"role": "tool", "tool_call_id": "t0", "content": result},
-        ]
-        text = _generate(model, tokenizer, history, tools, False)
-        answers += city in text and str(temp) in text
-        if i < 3:
-            print(f"  {city}: {text!r}")
-    print(f"held-out: call names the city {calls}/{n}, answer states city+temp {answers}/{n}")
-
-
-if __name__ == "__main__":
-    main()
+    forced = answer.find(FORCED)
+    return prompt, answer.replace(FORCED, "") + "<|im_end|>", forced
