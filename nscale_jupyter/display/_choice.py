@@ -17,6 +17,8 @@ from ._toolcard import ToolCardPart
 __all__ = ["ChoiceView", "column_html", "folded_reasoning"]
 
 Bundle = dict[str, str]
+#: A footer: dimmed in the theme's own text colour (light or dark); an error in red.
+_FOOT, _FOOT_ERROR = "opacity:.75", "color:#c33"
 
 
 def folded_reasoning(text: str) -> str:
@@ -30,7 +32,7 @@ def folded_reasoning(text: str) -> str:
 def column_html(title: str, body: str, footer: str = "", *, error: bool = False) -> str:
     """One column of a side-by-side view (``body`` is already escaped HTML)."""
     foot = (
-        f"<div><sub style='{'color:#c33' if error else 'opacity:.75'}'>{escape_html(footer)}</sub></div>"
+        f"<div><sub style='{_FOOT_ERROR if error else _FOOT}'>{escape_html(footer)}</sub></div>"
         if footer
         else ""
     )
