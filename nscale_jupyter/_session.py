@@ -15,11 +15,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ._catalog import ModelCatalog
 from ._config import DEFAULT_BASE_URL, Secret, resolve_api_key, resolve_base_url
-from ._exceptions import APIError, ConfigError, NscaleError
 from ._options import EXTRAS, OptionError, check_combination, option
 from ._redact import MASK, MIN_KEY
-from ._results import ChatResult, Model
+from ._results import ChatResult
 from ._settings import ChatSettings
 from ._types import ChatRequest, Message, ToolCall
 
@@ -96,8 +96,7 @@ class Session:
         self._loop: LoopThread | None = None
         self._client: AsyncClient | None = None
         self._client_config: tuple[object, ...] | None = None
-        self._models: dict[str, list[Model]] = {}  # base URL -> models, for context lengths
-        self._models_error: dict[str, NscaleError] = {}  # base URL -> why listing failed
+        self.catalog = ModelCatalog()  # what each server serves
         self.tools: ToolRegistry | None = None  # None: the registry @tool adds to
         #: The first request of the last recorded turn (what ``%chat compare`` reruns).
         self.last_request: ChatRequest | None = None
@@ -189,7 +188,7 @@ class Session:
         """Per million (input, output) tokens: ``ChatSettings.prices``, else the server's list."""
         from ._usage import price_for
 
-        return price_for(self.settings.prices, self._models.get(self.base_url) or (), model)
+        return price_for(self.settings.prices, self.catalog.listed(self.base_url), model)
 
     def check_budget(self, request: ChatRequest) -> None:
         """BudgetError (nothing sent) when ``request`` could pass the session's budget."""
@@ -341,7 +340,7 @@ class Session:
         extra.update(spec.extra)
         if values.get("model") is None:
             values["model"] = self.default_model()
-        limit = self._context_length(values["model"])
+        limit = self.catalog.context_length(self.base_url, values["model"])
         for name in ("max_tokens", "max_completion_tokens"):
             if limit is not None and values.get(name) is not None and values[name] > limit:
                 values[name] = limit  # the server refuses more than its context
@@ -397,59 +396,19 @@ class Session:
         coro = run_compare(self, base, name, values, concurrency=concurrency)
         return await asyncio.wrap_future(self.loop.submit(coro))
 
-    # -- models -----------------------------------------------------------------------
+    # -- models (the catalog: GET /models once per base URL) -----------------------------
     def default_model(self) -> str:
         """The server's only model, from the list fetched ahead; otherwise ask the user."""
-        models = [m.id for m in self._models.get(self.base_url) or ()]
-        if len(models) == 1:
-            return models[0]
-        error = self._models_error.get(self.base_url)
-        if error is not None and not models:
-            raise error
-        listed = ", ".join(models[:8]) + (", ..." if len(models) > 8 else "")
-        raise ConfigError(
-            "no model chosen: use --model NAME or %chat set model=NAME "
-            f"(the server has: {listed or 'no models'})"
-        )
+        return self.catalog.default_model(self.base_url)
 
     def models(self) -> list[str]:
         """Model ids from ``GET /models`` (fetched again; ``%chat models``, the panel)."""
-        return [m.id for m in self.loop.run(self._afetch_models(self.base_url))]
-
-    async def _afetch_models(self, base_url: str) -> list[Model]:
-        client = await self.aclient()
-        models = self._models[base_url] = await client.models()
-        self._models_error.pop(base_url, None)
-        return models
+        return [m.id for m in self.loop.run(self.catalog.fetch(self.aclient, self.base_url))]
 
     async def aload_models(self) -> None:
-        """Fetch the model list once per base URL, on the session loop, with a short timeout.
-
-        A server that cannot list its models (or is slow to) does not hold a
-        turn: the turn goes on without context lengths, and needs a model name.
-        """
-        base_url = self.base_url
-        if base_url in self._models:
-            return
+        """Fetch the model list once per base URL, on the session loop, with a short timeout."""
         timeout = min(MODELS_TIMEOUT, self.settings.timeout)
-        try:
-            await asyncio.wait_for(self._afetch_models(base_url), timeout)
-        except APIError as exc:  # the server answered: remember it
-            self._models[base_url] = []
-            self._models_error[base_url] = exc
-        except (NscaleError, asyncio.TimeoutError) as exc:  # try again next turn
-            self._models_error[base_url] = (
-                exc
-                if isinstance(exc, NscaleError)
-                else ConfigError(f"{base_url} did not list its models within {timeout:g} s")
-            )
-
-    def _context_length(self, model: str) -> int | None:
-        """The model's context length from the fetched model list, when the server says."""
-        for m in self._models.get(self.base_url) or ():
-            if m.id == model:
-                return m.max_model_len
-        return None
+        await self.catalog.load(self.aclient, self.base_url, timeout)
 
 
 def _check_text(text: str) -> None:

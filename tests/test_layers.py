@@ -24,7 +24,7 @@ PURE = {
 CLIENT = {"_client", "_sync", "_cassette"}
 SESSION = {
     "_session", "_turn", "_bridge", "_tools", "_compare", "_api", "_settings", "_usage",
-    "_batch", "_grid", "_archive",
+    "_batch", "_grid", "_archive", "_catalog",
 }  # fmt: skip
 FACES = {
     "_magics",
