@@ -12,7 +12,9 @@ drawn at random, most of them made up, so the only way to be right is to copy
 from the prompt or the tool result. The first ``--warm`` steps are short
 copying drills; the tokenizer cuts names into letters and numbers into
 digits, the same tokens in the question, the JSON and the answer, and the
-engine loads it as trained (asserted). ``scripts/measure_model.py``
+engine loads it as trained (asserted). Copied tokens weigh ``--copy-weight``
+in the loss and so does the token right after a copy (``--end-weight``):
+where a number ends is the decision that failed (``1`` -> ``11``). ``scripts/measure_model.py``
 (``make model-rates``) measures it against the live engine.
 
 Seeded and deterministic for a given ``--threads``: a rebuild on the same
@@ -161,6 +163,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="the result depends on it")
     parser.add_argument("--warm", type=int, default=300, help="first steps: copying drills")
     parser.add_argument("--copy-weight", type=float, default=3.0, help="loss weight of copies")
+    parser.add_argument(
+        "--end-weight", type=float, default=3.0, help="loss weight of the token after a copy"
+    )
     parser.add_argument("--eval-every", type=int, default=0, help="copy rates every N steps")
     args = parser.parse_args()
 
@@ -213,13 +218,16 @@ def main() -> None:
         p = tokenizer(prompt, add_special_tokens=False)["input_ids"]
         t = tokenizer(target, add_special_tokens=False, return_offsets_mapping=True)
         spans = [m.span() for m in COPIED.finditer(target)]
+        copied = [any(a < e and b > s for s, e in spans) for a, b in t["offset_mapping"]]
         weights = [
             0.0
             if a <= forced < b  # the grammar's token, not the model's choice
             else args.copy_weight
-            if any(a < e and b > s for s, e in spans)
+            if copied[i]
+            else args.end_weight
+            if i and copied[i - 1]  # where a copy ends (1 -> 11 is the usual miss)
             else 1.0
-            for a, b in t["offset_mapping"]
+            for i, (a, b) in enumerate(t["offset_mapping"])
         ]
         return (p + t["input_ids"])[:512], ([0.0] * len(p) + weights)[:512]
 

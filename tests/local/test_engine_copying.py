@@ -2,10 +2,9 @@
 
 On 20 held-out prompts (scripts/heldout.py), at temperature 0: the tool call
 names the asked city at least 16 times, and the answer after a tool result
-restates its city at least 16 times (the measured rates are in the README; the
-margin is for a retrained model, not for noise: temperature 0 is repeatable).
-The number in the answer is not yet at the goal of 16 (13/20, 64/100 measured):
-the test holds it at 11 so that it does not fall further.
+restates its city and its number at least 16 times each (the measured rates
+are in the README; the margin is for a retrained model, not for noise:
+temperature 0 is repeatable).
 """
 
 from __future__ import annotations
@@ -36,7 +35,7 @@ def test_tool_call_names_the_asked_city(engine: Any) -> None:
 def test_answer_restates_the_tool_result(engine: Any) -> None:
     rate = run(engine.base_url, engine.model, answer_rate, 20)
     assert rate.parts["city"].hits >= 16, rate.misses
-    assert rate.parts["number"].hits >= 11, rate.misses  # the goal is 16 (issue 20)
+    assert rate.parts["number"].hits >= 16, rate.misses
 
 
 @pytest.mark.engine
