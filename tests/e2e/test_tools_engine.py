@@ -11,22 +11,12 @@ import pytest
 from nscale_jupyter import answer, chat
 from nscale_jupyter._session import Session
 from nscale_jupyter._tools import ToolRegistry
+from scripts.tiny_chat_data import WEATHER_TOOL
 
 pytestmark = pytest.mark.engine
 
 QUESTION = "What is the weather in Paris?"
-WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Get the current weather in a city.",
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string", "description": "The city name."}},
-            "required": ["city"],
-        },
-    },
-}
+WEATHER = WEATHER_TOOL  # the schema the tiny model was trained with
 
 
 def session_for(engine: Any) -> Session:
