@@ -15,14 +15,13 @@ import re
 import shlex
 from typing import Any
 
+from .._images import own_data
 from .._transcript import Answer, Transcript
 from .._types import ImagePart, Message, ToolCall
 from ._escape import escape_html, inert_html, safe_markdown
 
 __all__ = ["transcript_html", "transcript_ipynb", "transcript_markdown"]
 
-#: Raster images only (an SVG can carry script): shown as a thumbnail.
-_DATA_IMAGE = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*", re.ASCII)
 _REMOTE = re.compile(r"https?://\S+", re.ASCII | re.IGNORECASE)
 THUMBNAIL = 160  # px, the longer side
 
@@ -37,7 +36,7 @@ def _inline(text: str) -> str:
 def _image(part: ImagePart) -> str:
     """A thumbnail (``data:`` raster image), a link (https), or a note; inert HTML."""
     url = part.url.strip()
-    if _DATA_IMAGE.fullmatch(url):
+    if own_data(part) is not None:  # raster images whose bytes match (an SVG can carry script)
         style = f"max-width:{THUMBNAIL}px;max-height:{THUMBNAIL}px"
         return f'<img src="{escape_html(url)}" alt="image" style="{style}">'
     if _REMOTE.fullmatch(url):
