@@ -146,11 +146,13 @@ def test_the_engine_yields_the_cpu_to_the_kernel(engine: Any) -> None:
         assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, ours + ENGINE_NICE), pid
     # With autogroups a nice value counts only inside a session: the engine's own
     # session group is demoted too (a cell during a batch: max 927 ms -> 23 ms).
+    # A process still in the root group (a container's, say) reads an empty file.
     autogroup = Path(f"/proc/{engine.process.pid}/autogroup")
     if autogroup.exists():
-        assert autogroup.read_text().split()[-1] == str(min(19, ours + ENGINE_NICE))
-        mine = Path("/proc/self/autogroup").read_text().split()[0]
-        assert autogroup.read_text().split()[0] != mine  # a session of its own
+        group_id, _, nice = autogroup.read_text().split()
+        assert nice == str(min(19, ours + ENGINE_NICE))
+        mine = Path("/proc/self/autogroup").read_text().split()
+        assert group_id not in mine  # a session of its own
 
 
 def _pgid(pid: int) -> int | None:
