@@ -32,6 +32,7 @@ from nscale_jupyter._session import Session  # noqa: E402
 from nscale_jupyter._turn import TurnSpec  # noqa: E402
 from nscale_jupyter._types import Message  # noqa: E402
 from nscale_jupyter.display._turn import TurnRenderer  # noqa: E402
+from scripts.kernels import ENCRYPTED  # noqa: E402
 
 ROUNDS = 9
 CLOSED = "http://127.0.0.1:9/v1"
@@ -104,6 +105,7 @@ def kernel_cells(n: int = 10) -> tuple[list[float], list[float]]:
         NotebookClient(
             nb,
             kernel_name="python3",
+            config=ENCRYPTED,
             record_timing=True,
             extra_arguments=[
                 f"--ChatSettings.cassette={tape}",

@@ -19,6 +19,8 @@ from nbconvert import HTMLExporter
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scripts.kernels import ENCRYPTED  # noqa: E402
+
 
 def main() -> int:
     source = ROOT / "notebooks" / "quickstart.ipynb"
@@ -45,6 +47,7 @@ def main() -> int:
             nb,
             timeout=300,
             kernel_name="python3",
+            config=ENCRYPTED,
             allow_errors=True,
             resources={"metadata": {"path": str(source.parent)}},
         ).execute()

@@ -14,6 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scripts.kernels import SERVER_FLAGS  # noqa: E402
+
 
 def main() -> int:
     engine = None
@@ -33,6 +35,7 @@ def main() -> int:
         f"--ServerApp.root_dir={ROOT / 'notebooks'}",
         "--ip=127.0.0.1",
         "--LabApp.news_url=None",
+        *SERVER_FLAGS,
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script (make cassettes): scripts/ is importable
 
 from scripts.check_notebooks import SENTINEL_KEY, committed, problems  # noqa: E402
+from scripts.kernels import ENCRYPTED  # noqa: E402
 
 NOTEBOOKS = ROOT / "notebooks"
 CASSETTES = NOTEBOOKS / "cassettes"
@@ -55,6 +56,7 @@ def run(
             nb,
             timeout=timeout,
             kernel_name="python3",
+            config=ENCRYPTED,
             allow_errors=True,
             record_timing=False,
             resources={"metadata": {"path": str(NOTEBOOKS)}},

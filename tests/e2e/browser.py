@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 
+from scripts.kernels import SERVER_FLAGS
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -76,7 +78,7 @@ def jupyter_lab(
          "--ip=127.0.0.1", f"--IdentityProvider.token={token}", "--LabApp.news_url=None",
          f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
          "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         "--LabApp.extension_manager=readonly",
+         "--LabApp.extension_manager=readonly", *SERVER_FLAGS,
          *(["--allow-root"] if os.geteuid() == 0 else [])],
         env={**os.environ, **env, "JUPYTER_CONFIG_DIR": str(home / "config"),
              "JUPYTER_RUNTIME_DIR": str(home / "runtime"),

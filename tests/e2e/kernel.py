@@ -10,6 +10,8 @@ from typing import Any
 import nbformat
 from nbclient import NotebookClient
 
+from scripts.kernels import ENCRYPTED
+
 SENTINEL_KEY = "sk-SENTINEL-kernel-5b1e0c"
 
 #: A cell that shows the panel as ``p``, types a prompt, turns live mode on and
@@ -59,6 +61,7 @@ def run_notebook(
             nb,
             timeout=timeout,
             kernel_name="python3",
+            config=ENCRYPTED,
             allow_errors=True,
             record_timing=False,
             **options,

@@ -54,3 +54,16 @@ def test_streaming_cells_in_a_kernel() -> None:
         chats = [r.json for r in srv.requests if r.path.endswith("/chat/completions")]
         assert chats[1]["messages"][-1]["content"] == "A long one, please."
     assert SENTINEL_KEY not in nbformat.writes(nb)
+
+
+def test_the_kernels_we_start_are_encrypted(capfd: pytest.CaptureFixture[str]) -> None:
+    """A new user's ``make demo`` shows no "running over TCP without encryption" warning."""
+    nb = notebook(
+        "import json; from ipykernel.connect import get_connection_file\n"
+        "print(sorted(k for k in json.load(open(get_connection_file())) if 'curve' in k))",
+        "%load_ext nscale_jupyter",
+    )
+    run_notebook(nb, {})
+    assert errors(nb) == []
+    assert "curve" in texts(nb.cells[0])
+    assert "without encryption" not in capfd.readouterr().err
