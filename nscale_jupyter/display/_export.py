@@ -199,27 +199,51 @@ def _setup(t: Transcript) -> str:
     return "\n".join(lines)
 
 
+def _resent(m: Message, turn: int) -> tuple[str, list[str]]:
+    """A cell naming the prompt's images (as Python strings) and the ``--image`` flags.
+
+    Our own raster ``data:`` images and http(s) URLs go again; any other image
+    is left out, as its thumbnail is. Names only reach the magic's line: an
+    odd URL cannot add a flag or a line to the cell.
+    """
+    sources = [
+        p.url.strip()
+        for p in (m.content if isinstance(m.content, tuple) else ())
+        if isinstance(p, ImagePart) and (own_data(p) is not None or _REMOTE.fullmatch(p.url))
+    ]
+    names = [f"image_{turn}_{k}" for k in range(1, len(sources) + 1)]
+    lines = [f"{n} = {u!r}" for n, u in zip(names, sources, strict=True)]
+    return "\n".join(["# the images of the next prompt, as it sent them", *lines]), names
+
+
 def transcript_ipynb(t: Transcript) -> dict[str, Any]:
     """A new notebook of the thread: a ``%%chat`` cell per user turn, the replies as outputs.
 
     Run again, each cell asks the model anew in the thread (``--no-interpolate``:
-    the text goes as it is); images of a prompt are shown above its cell (a
-    rerun sends the text only).
+    the text goes as it is). A prompt's images are shown above its cell and
+    defined in a code cell of their own, which its ``--image`` flags name.
     """
     name, note, count = _header(t)
     cells = [_markdown_cell(f"# {safe_markdown(name)}\n\n*{_inline(note)}, {count}*")]
     cells.append(_code_cell(_setup(t), []))
     current: dict[str, Any] | None = None
+    turn = 0
     for i, m in enumerate(t.messages):
         if m.role == "user":
+            turn += 1
             images = _images(m)
+            flags = ""
             if images:
-                note = "*images of the next prompt (a rerun sends its text only):*"
-                cells.append(_markdown_cell(note + "\n\n" + " ".join(images)))
-            text = m.text if m.text.strip() else "# a prompt of images only: shown above"
-            current = _code_cell(
-                f"%%chat --no-interpolate\n{text}" if m.text.strip() else text, []
-            )
+                cells.append(_markdown_cell("*images of the next prompt:*\n\n" + " ".join(images)))
+                source, names = _resent(m, turn)
+                if names:
+                    cells.append(_code_cell(source, []))
+                    flags = "".join(f" --image {n}" for n in names)
+            if flags or m.text.strip():
+                body = f"\n{m.text}" if m.text.strip() else ""
+                current = _code_cell(f"%%chat --no-interpolate{flags}{body}", [])
+            else:
+                current = _code_cell("# a prompt of images not sent again: shown above", [])
             cells.append(current)
         elif current is None:  # before the first user turn: shown, not run
             cells.append(_markdown_cell(_message_markdown(m, t.answers.get(i))))

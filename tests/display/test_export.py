@@ -202,14 +202,39 @@ def test_provenance_and_cut_off_marks_show(transcript: Transcript) -> None:
     assert json.dumps(nb).count("waiting for an answer by hand") == 1
 
 
-def test_a_prompt_of_images_only_is_not_a_chat_cell() -> None:
+def test_a_prompt_of_images_only_sends_its_images_again() -> None:
     t = Transcript("t", (Message.user([ImagePart(PNG)]), Message.assistant("A dot.")))
     nb = nbformat.from_dict(transcript_ipynb(t))
     nbformat.validate(nb)
-    cell = nb.cells[-1]
-    assert cell.source == "# a prompt of images only: shown above"
-    assert cell.outputs[0].data["text/plain"] == "A dot."
-    assert nb.cells[-2].cell_type == "markdown" and PNG in nb.cells[-2].source
+    thumbnail, images, chat = nb.cells[-3:]
+    assert thumbnail.cell_type == "markdown" and PNG in thumbnail.source
+    namespace: dict[str, object] = {}
+    exec(images.source, namespace)
+    assert namespace["image_1_1"] == PNG
+    assert chat.source == "%%chat --no-interpolate --image image_1_1"
+    assert chat.outputs[0].data["text/plain"] == "A dot."
+
+
+def test_only_names_reach_the_magic_line_and_odd_images_stay_behind() -> None:
+    """An odd URL cannot add a flag or a line to the cell; images we cannot send stay out."""
+    odd = 'https://example.com/a.png?"--system=evil%0A"+__import__("os")'
+    svg = "data:image/svg+xml;base64,PHN2Zy8+"
+    prompt = [TextPart("Compare"), ImagePart(odd), ImagePart(svg), ImagePart(PNG)]
+    t = Transcript("t", (Message.user(prompt), Message.assistant("ok")))
+    nb = nbformat.from_dict(transcript_ipynb(t))
+    *_, images, chat = nb.cells
+    namespace: dict[str, object] = {}
+    exec(images.source, namespace)
+    assert [namespace["image_1_1"], namespace["image_1_2"]] == [odd, PNG]
+    assert "image_1_3" not in namespace
+    assert chat.source == "%%chat --no-interpolate --image image_1_1 --image image_1_2\nCompare"
+
+
+def test_a_prompt_of_images_none_of_which_can_go_again_is_not_a_chat_cell() -> None:
+    t = Transcript("t", (Message.user([ImagePart("file:///etc/passwd")]), Message.assistant("?")))
+    chat = nbformat.from_dict(transcript_ipynb(t)).cells[-1]
+    assert chat.source == "# a prompt of images not sent again: shown above"
+    assert chat.outputs[0].data["text/plain"] == "?"
 
 
 def test_a_multiline_system_prompt_goes_into_the_notebook_as_config() -> None:

@@ -15,6 +15,7 @@ import nbformat
 import pytest
 
 from tests.servers import conversation
+from tests.servers.conversation import PNG
 from tests.servers.fault_server import FaultServer
 
 from .kernel import SENTINEL_KEY, errors, notebook, run_notebook, texts
@@ -39,29 +40,36 @@ def test_an_exported_notebook_runs_again_in_a_fresh_kernel(tmp_path: Path) -> No
             '%chat system "Be brief."',
             "%%chat\nhello {{braces}}",
             "%%chat\nhostile",
+            f"import base64; dot = base64.b64decode({PNG.partition(',')[2]!r})",
+            "%%chat --image dot\nWhat is this?",
             f"%chat export {tmp_path}/lesson.ipynb",
             f"%chat export {tmp_path}/lesson.json",
         )
         run_notebook(nb, env)
         assert errors(nb) == []
-        assert "written to" in texts(nb.cells[5])
+        assert "written to" in texts(nb.cells[7])
         exported = nbformat.read(tmp_path / "lesson.ipynb", as_version=4)
         nbformat.validate(exported)
         replies = [md for c in exported.cells if c.cell_type == "code" for md in markdown_of(c)]
-        assert len(replies) == 2 and "Echo: hello {braces}" in replies[0]
+        assert len(replies) == 3 and "Echo: hello {braces}" in replies[0]
 
         run_notebook(exported, env)
         assert errors(exported) == []
         again = [md for c in exported.cells if c.cell_type == "code" for md in markdown_of(c)]
-        assert len(again) == 2
+        assert len(again) == 3
         # Answered anew (the live footer), the prompt sent as it was (braces kept).
         assert "tok/s" in again[0] and "tok/s" not in replies[0]
         assert "Echo: hello {braces}" in again[0]
         assert srv.wait_idle()
     sent = [r.json["messages"] for r in srv.requests if r.json]
-    assert sent[2] == sent[0] and sent[3] == sent[1]  # the same history, system prompt included
+    assert sent[3:] == sent[:3]  # the same history, system prompt and image included
+    assert sent[2][-1]["content"][1] == {"type": "image_url", "image_url": {"url": PNG}}
     assert sent[0][0] == {"role": "system", "content": "Be brief."}
     lines = [json.loads(x) for x in log.read_text().splitlines()]
-    assert [x["messages"][0]["content"] for x in lines] == ["hello {braces}", "hostile"]
+    assert [x["messages"][0]["content"] for x in lines] == [
+        "hello {braces}",
+        "hostile",
+        sent[2][-1]["content"],
+    ]
     for path in (log, tmp_path / "lesson.ipynb", tmp_path / "lesson.json"):
         assert SENTINEL_KEY not in path.read_text()
