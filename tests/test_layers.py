@@ -17,9 +17,10 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "nscale_jupyter"
 
 PURE = {
-    "_types", "_results", "_options", "_events", "_sse", "_accumulator", "_exceptions",
-    "_retry", "_config", "_schema", "_interpolate", "_sampling", "_prompt_logprobs", "_redact",
-    "_branching", "_provenance", "_structured", "_rows", "_transcript", "_images",
+    "_types", "_results", "_options", "_option_checks", "_events", "_sse", "_accumulator",
+    "_exceptions", "_retry", "_config", "_schema", "_interpolate", "_sampling",
+    "_prompt_logprobs", "_redact", "_branching", "_provenance", "_structured", "_rows",
+    "_transcript", "_images",
 }  # fmt: skip
 CLIENT = {"_client", "_sync", "_cassette"}
 SESSION = {
