@@ -37,7 +37,7 @@ from ._types import ChatRequest, Message, ToolCall
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
 
-    from ._client import ChatStream
+    from ._chat_stream import ChatStream
     from ._session import Session, Thread
     from ._tools import ToolOutcome
 
