@@ -171,7 +171,7 @@ class Session:
         return cassette
 
     def _transport_for(self, cassette: Cassette | None) -> httpx.AsyncBaseTransport | None:
-        from ._cassette import CassetteTransport
+        from ._cassette_transport import CassetteTransport
 
         inner = self._transport
         return inner if cassette is None else CassetteTransport(cassette, inner)

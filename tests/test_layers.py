@@ -22,7 +22,7 @@ PURE = {
     "_prompt_logprobs", "_redact", "_branching", "_provenance", "_structured", "_rows",
     "_transcript", "_images",
 }  # fmt: skip
-CLIENT = {"_client", "_chat_stream", "_sync", "_cassette"}
+CLIENT = {"_client", "_chat_stream", "_sync", "_cassette", "_cassette_transport"}
 SESSION = {
     "_session", "_turn", "_bridge", "_tools", "_compare", "_api", "_settings", "_usage",
     "_batch", "_grid", "_archive", "_catalog",
