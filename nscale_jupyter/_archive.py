@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from ._results import ChatResult
-    from ._session import Session, Thread
+    from ._session import Session
+    from ._thread import Thread
     from ._turn import TurnOutcome
     from ._types import Message
 

@@ -38,7 +38,8 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
 
     from ._chat_stream import ChatStream
-    from ._session import Session, Thread
+    from ._session import Session
+    from ._thread import Thread
     from ._tools import ToolOutcome
 
 __all__ = [

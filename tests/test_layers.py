@@ -24,7 +24,7 @@ PURE = {
 }  # fmt: skip
 CLIENT = {"_client", "_chat_stream", "_sync", "_cassette", "_cassette_transport"}
 SESSION = {
-    "_session", "_turn", "_bridge", "_tools", "_compare", "_api", "_settings", "_usage",
+    "_session", "_thread", "_turn", "_bridge", "_tools", "_compare", "_api", "_settings", "_usage",
     "_batch", "_grid", "_archive", "_catalog",
 }  # fmt: skip
 FACES = {
