@@ -25,7 +25,8 @@ from ._options import OptionError, option
 from ._retry import RetryNotice, backoff_delay
 from ._rows import NOT_RUN, BatchResult, Checkpoint, Progress, Row, row_key
 from ._structured import OutputSpec, output_spec
-from ._turn import Turn, TurnOutcome, TurnSpec
+from ._turn import Turn, TurnSpec
+from ._turn_events import TurnOutcome
 from ._types import Message
 
 if TYPE_CHECKING:

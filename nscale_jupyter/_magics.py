@@ -29,7 +29,8 @@ from ._interpolate import InterpolationError, interpolate, value_of
 from ._options import KNOWN_EXTRAS, OPTIONS, OptionError
 from ._results import ChatResult
 from ._session import Session
-from ._turn import Turn, TurnOutcome, TurnSpec
+from ._turn import Turn, TurnSpec
+from ._turn_events import TurnOutcome
 from ._types import ImagePart, Message, TextPart
 
 __all__ = ["ChatMagics", "load_ipython_extension", "unload_ipython_extension"]

@@ -31,7 +31,8 @@ if TYPE_CHECKING:  # httpx loads with the first request, not with %load_ext
     from ._compare import Comparison
     from ._sync import LoopThread
     from ._tools import ToolRegistry
-    from ._turn import Turn, TurnOutcome, TurnSpec
+    from ._turn import Turn, TurnSpec
+    from ._turn_events import TurnOutcome
 
 __all__ = ["Session", "refuses_stream"]
 

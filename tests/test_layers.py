@@ -24,8 +24,8 @@ PURE = {
 }  # fmt: skip
 CLIENT = {"_client", "_chat_stream", "_sync", "_cassette", "_cassette_transport"}
 SESSION = {
-    "_session", "_thread", "_turn", "_bridge", "_tools", "_compare", "_api", "_settings", "_usage",
-    "_batch", "_grid", "_archive", "_catalog",
+    "_session", "_thread", "_turn", "_turn_events", "_bridge", "_tools", "_compare", "_api",
+    "_settings", "_usage", "_batch", "_grid", "_archive", "_catalog",
 }  # fmt: skip
 FACES = {
     "_magics",
@@ -46,7 +46,7 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
     "pure": (PURE, set()),
     "client": (PURE | CLIENT, {"httpx"}),
     "session": (PURE | CLIENT | SESSION, {"traitlets", "httpx"}),
-    "display": (PURE | {"_turn", "_tools", "_compare", "_retry", "display"}, UI),
+    "display": (PURE | {"_turn", "_turn_events", "_tools", "_compare", "_retry", "display"}, UI),
     "local": (PURE | {"local"}, {"httpx"}),
     # The package surface re-exports the public names of every layer (lazily).
     "surface": (PURE | CLIENT | SESSION | FACES | {"display", "local"}, set()),

@@ -24,7 +24,8 @@ from .._options import OPTIONS, OptionError
 from .._results import ChatResult
 from .._session import Session
 from .._tools import ToolSchemaError
-from .._turn import TurnOutcome, TurnSpec
+from .._turn import TurnSpec
+from .._turn_events import TurnOutcome
 from .._types import Message
 from ..display._branch import branch_html
 from ..display._compare import compare_bundle
