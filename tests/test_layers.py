@@ -29,6 +29,7 @@ SESSION = {
 }  # fmt: skip
 FACES = {
     "_magics",
+    "_magic_spec",
     "_flags",
     "_input",
     "_subcommands",
