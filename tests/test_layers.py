@@ -33,6 +33,7 @@ FACES = {
     "_flags",
     "_input",
     "_subcommands",
+    "_thread_commands",
     "_autoload",
     "_cli",
     "_evaluate",
