@@ -25,7 +25,7 @@ PURE = {
 CLIENT = {"_client", "_chat_stream", "_sync", "_cassette", "_cassette_transport"}
 SESSION = {
     "_session", "_thread", "_turn", "_turn_events", "_bridge", "_tools", "_compare", "_api",
-    "_settings", "_usage", "_batch", "_grid", "_archive", "_catalog",
+    "_settings", "_usage", "_batch", "_batch_plan", "_grid", "_archive", "_catalog",
 }  # fmt: skip
 FACES = {
     "_magics",
