@@ -53,7 +53,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ._api import abranch, achat, answer, branch, cassette, chat
     from ._branching import Branch, BranchError
-    from ._client import AsyncClient, ChatStream
+    from ._chat_stream import ChatStream
+    from ._client import AsyncClient
     from ._evaluate import abatch, batch, grid
     from ._export import export_thread, import_thread
     from ._grid import GridResult
@@ -176,7 +177,7 @@ def __getattr__(name: str) -> Any:
 #: name -> module, for names whose modules load on first use.
 _LAZY: dict[str, str] = {
     "AsyncClient": "._client",  # httpx loads with the client, not with the package
-    "ChatStream": "._client",
+    "ChatStream": "._chat_stream",
     "Client": "._sync",
     "chat": "._api",
     "tool": "._tools",

@@ -16,7 +16,8 @@ from ._branching import Branch, BranchPoint, branch_point, branch_request, refus
 from ._options import OptionError, option
 from ._results import ChatResult
 from ._session import Session
-from ._turn import Turn, TurnOutcome, TurnSpec
+from ._turn import Turn, TurnSpec
+from ._turn_events import TurnOutcome
 from ._types import ContentPart, Message, TextPart
 
 __all__ = [

@@ -26,8 +26,9 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from ._results import ChatResult
-    from ._session import Session, Thread
-    from ._turn import TurnOutcome
+    from ._session import Session
+    from ._thread import Thread
+    from ._turn_events import TurnOutcome
     from ._types import Message
 
 __all__ = ["answers_of", "load_transcript", "log_turn", "thread_transcript"]

@@ -1,6 +1,7 @@
 """Cassettes: record the server's answers, replay them byte for byte with no network.
 
-A :class:`CassetteTransport` wraps the client's httpx transport. A request is
+A ``CassetteTransport`` (``_cassette_transport``) wraps the client's httpx
+transport and asks the cassette what to do with each request. A request is
 keyed by its endpoint and canonical JSON body (sorted keys: model, messages,
 every option, seed; never a header, so never the key); the n-th time the
 same body is sent it gets the n-th recording. A recording keeps the status,
@@ -24,17 +25,15 @@ import json
 import os
 import threading
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from ._exceptions import CassetteError
 from ._provenance import canonical_json, first_difference, request_hash
 
-__all__ = ["MODES", "Cassette", "CassetteTransport", "Tape", "open_cassette", "scrub"]
+__all__ = ["MODES", "Cassette", "Tape", "open_cassette", "scrub"]
 
 MODES = ("record", "replay", "auto")
 FORMAT = "nscale-cassette/1"
@@ -43,8 +42,6 @@ EXTENSION = "nscale_cassette"
 SCRUBBED = "<scrubbed>"
 #: Seconds a recorded answer waits before its file is written (the turn ends first).
 WRITE_DELAY = 0.25
-#: Response headers worth keeping (a 429's wait); never cookies or request ids.
-_KEEP_HEADERS = ("content-type", "retry-after")
 
 
 def scrub(value: Any, secret: str | None) -> Any:
@@ -183,13 +180,19 @@ class Cassette:
         os.replace(tmp, self.path)
 
     # -- lookups ------------------------------------------------------------------------
+    def count_send(self, place: str, key: str) -> int:
+        """This send's number among the sends of the same body (0 for the first)."""
+        n = self._seen[(place, key)]
+        self._seen[(place, key)] += 1
+        return n
+
     def recorded(self, place: str, key: str) -> list[dict[str, Any]]:
         found = [(k[2], e) for k, e in self.entries.items() if k[0] == place and k[1] == key]
         return [e for _, e in sorted(found, key=lambda t: t[0])]
 
     def would_replay(self, place: str, body: Any, secret: str | None = None) -> bool:
         """True when a request would be answered from the cassette (nothing sent)."""
-        return self.mode != "record" and bool(self.recorded(place, _key(body, secret)))
+        return self.mode != "record" and bool(self.recorded(place, key_of(body, secret)))
 
     def miss_message(self, place: str, body: Any) -> str:
         """One line: no recording, and the field that differs from the nearest one."""
@@ -230,7 +233,8 @@ def _place(entry: Mapping[str, Any]) -> tuple[str, str, int]:
     return entry["request"]["endpoint"], entry["key"], entry["n"]
 
 
-def _key(body: Any, secret: str | None) -> str:
+def key_of(body: Any, secret: str | None) -> str:
+    """The key of a request body: the hash of its scrubbed canonical JSON."""
     return request_hash(scrub(body, secret))
 
 
@@ -248,104 +252,6 @@ def _at(value: Any, path: str) -> str:
             break
     text = canonical_json(value) if not isinstance(value, str) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-class _Recording(httpx.AsyncByteStream):
-    """The live body passing through, kept; stored once it is whole."""
-
-    def __init__(self, inner: httpx.AsyncByteStream, store: Any) -> None:
-        self._inner = inner
-        self._store = store
-        self._chunks: list[bytes] = []
-        self._stored = False
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._inner:
-            self._chunks.append(chunk)
-            yield chunk
-        self._finish(whole=True)
-
-    def _finish(self, *, whole: bool) -> None:
-        body = b"".join(self._chunks)
-        if not self._stored and (whole or b"data: [DONE]" in body):
-            self._stored = True
-            self._store(body)
-
-    async def aclose(self) -> None:
-        self._finish(whole=False)  # the client stops reading at [DONE]
-        await self._inner.aclose()
-
-
-class CassetteTransport(httpx.AsyncBaseTransport):
-    """Replays recorded answers; sends (and records) the rest, as the mode says."""
-
-    def __init__(self, cassette: Cassette, inner: httpx.AsyncBaseTransport | None = None) -> None:
-        self.cassette = cassette
-        self._inner = inner
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        cassette = self.cassette
-        auth = request.headers.get("authorization", "")
-        secret = auth[7:] if auth.lower().startswith("bearer ") else (auth or None)
-        place = endpoint(request.url.path)
-        body = json.loads(request.content) if request.content else None
-        key = _key(body, secret)
-        n = cassette._seen[(place, key)]
-        cassette._seen[(place, key)] += 1
-        if cassette.mode != "record":
-            recorded = cassette.recorded(place, key)
-            if recorded:
-                return _replay(recorded[min(n, len(recorded) - 1)], request, cassette.pace)
-            if cassette.mode == "replay":
-                raise CassetteError(cassette.miss_message(place, scrub(body, secret)))
-        return await self._record(request, place, key, n, scrub(body, secret), secret)
-
-    async def _record(
-        self, request: httpx.Request, place: str, key: str, n: int, body: Any, secret: str | None
-    ) -> httpx.Response:
-        if self._inner is None:
-            self._inner = httpx.AsyncHTTPTransport()
-        request.headers["Accept-Encoding"] = "identity"  # store the bytes as they are
-        response = await self._inner.handle_async_request(request)
-        tape = Tape("miss", _cassette=self.cassette)
-        headers = {k: v for k, v in response.headers.items() if k.lower() in _KEEP_HEADERS}
-
-        def store(raw: bytes) -> None:
-            if secret:
-                raw = raw.replace(secret.encode(), SCRUBBED.encode())
-            entry = {
-                "key": key,
-                "n": n,
-                "request": {"method": request.method, "endpoint": place, "body": body},
-                # The body stays bytes until the file is written (in the background).
-                "response": {"status": response.status_code, "headers": headers, "raw": raw},
-            }
-            scrubbed = scrub(entry, secret)
-            before = self.cassette.entries.get((place, key, n))
-            if before is not None and _same(before["response"], scrubbed["response"]):
-                return  # the same answer again: its line (and timing) stay as they were
-            tape._entry = scrubbed
-            self.cassette.put(scrubbed)
-            if place != "chat/completions" or not response.is_success:
-                self.cassette.save()  # an answer is saved with its timing (note_timing)
-
-        assert isinstance(response.stream, httpx.AsyncByteStream)
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            stream=_Recording(response.stream, store),
-            extensions={**response.extensions, EXTENSION: tape},
-        )
-
-    async def aclose(self) -> None:
-        self.cassette.flush()
-        if self._inner is not None:
-            await self._inner.aclose()
-
-
-def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    same = all(a.get(k) == b.get(k) for k in ("status", "headers"))
-    return same and _body(a) == _body(b)
 
 
 def _line(entry: Mapping[str, Any]) -> str:
@@ -380,46 +286,10 @@ def _lines(raw: bytes) -> dict[str, Any]:
         return {"base64": base64.b64encode(raw).decode("ascii")}
 
 
-def _body(response: Mapping[str, Any]) -> bytes:
+def body_of(response: Mapping[str, Any]) -> bytes:
+    """A recorded response's body bytes (kept raw, base64 or text lines)."""
     if "raw" in response:
         return bytes(response["raw"])
     if "base64" in response:
         return base64.b64decode(response["base64"])
     return "\n".join(response.get("lines") or ()).encode("utf-8")
-
-
-def _replay(entry: Mapping[str, Any], request: httpx.Request, pace: bool) -> httpx.Response:
-    response = entry["response"]
-    timing = response.get("timing") or {}
-    tape = Tape("hit", (timing.get("first_token"), timing.get("elapsed")) if timing else None)
-    body = _body(response)
-    paced = pace and timing.get("elapsed")
-    return httpx.Response(
-        response["status"],
-        headers=response.get("headers") or {},
-        stream=_Paced(body, timing.get("first_token"), timing["elapsed"]) if paced else None,
-        content=None if paced else body,
-        request=request,
-        extensions={EXTENSION: tape},
-    )
-
-
-class _Paced(httpx.AsyncByteStream):
-    """A recorded body at its recorded pace: the first event at the time to first
-    token, the others evenly to the recorded end (the same bytes)."""
-
-    def __init__(self, body: bytes, first: float | None, elapsed: float) -> None:
-        pieces = body.split(b"\n\n")
-        self._pieces = [p + b"\n\n" for p in pieces[:-1]] + [pieces[-1]]
-        self._first = min(first if first is not None else 0.0, elapsed)
-        self._elapsed = elapsed
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        import asyncio
-
-        loop = asyncio.get_running_loop()
-        start, n = loop.time(), max(1, len(self._pieces) - 1)
-        for i, piece in enumerate(self._pieces):
-            due = start + self._first + (self._elapsed - self._first) * i / n
-            await asyncio.sleep(max(0.0, due - loop.time()))
-            yield piece

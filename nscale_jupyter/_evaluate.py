@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._api import default_session
-from ._batch import BatchRun, plan_batch
+from ._batch import BatchRun
+from ._batch_plan import plan_batch
 from ._grid import GridResult, grid_result, plan_grid
 from ._rows import BatchResult
 from ._session import Session

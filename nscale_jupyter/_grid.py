@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._batch import BatchPlan, Job, turn_options
+from ._batch_plan import BatchPlan, Job, turn_options
 from ._options import OptionError, option
 from ._rows import BatchResult, row_key
 from ._turn import TurnSpec

@@ -3,17 +3,15 @@
 Flags are generated from the option table and decorate the magics
 themselves, so ``%%chat?`` lists every option. Bad options raise
 ``UsageError`` (one line naming the option, never a traceback). A cell
-becomes a :class:`TurnSpec`; the session runs the turn and this module only
-renders its events. ``%chat SUBCOMMAND`` runs one of ``_subcommands``.
+becomes a :class:`TurnSpec` (``_magic_spec``); the session runs the turn and
+this module only renders its events. ``%chat SUBCOMMAND`` runs one of ``_subcommands``.
 """
 
 from __future__ import annotations
 
 import getpass
-import json
 import shlex
 import sys
-import warnings
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -22,15 +20,16 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from . import _api
-from ._exceptions import ImageError, NscaleError
+from ._exceptions import NscaleError
 from ._flags import chat_arguments
 from ._input import question_marks, split_line
-from ._interpolate import InterpolationError, interpolate, value_of
-from ._options import KNOWN_EXTRAS, OPTIONS, OptionError
+from ._interpolate import InterpolationError, interpolate
+from ._magic_spec import cell_spec, extra_fields, inline_options
+from ._options import OptionError
 from ._results import ChatResult
 from ._session import Session
-from ._turn import Turn, TurnOutcome, TurnSpec
-from ._types import ImagePart, Message, TextPart
+from ._turn import Turn, TurnSpec
+from ._turn_events import TurnOutcome
 
 __all__ = ["ChatMagics", "load_ipython_extension", "unload_ipython_extension"]
 
@@ -99,107 +98,10 @@ class ChatMagics(Magics):
             raise UsageError(f"--out: {args.out!r} is not a variable name")
         return args
 
-    def _options(self, args: Any) -> dict[str, Any]:
-        """Inline request options, parsed and validated by the option table."""
-        ns = self.shell.user_ns if self.shell is not None else {}
-        out: dict[str, Any] = {}
-        for opt in OPTIONS:
-            raw = getattr(args, opt.name)
-            if raw is None or opt.name == "tools":
-                continue
-            if opt.name == "stop":
-                out["stop"] = opt.validate(tuple(raw))
-            elif opt.kind == "json" and raw.isidentifier() and raw in ns:
-                out[opt.name] = opt.validate(ns[raw])  # a variable holding the value
-            else:
-                out[opt.name] = opt.parse(raw)
-        return out
-
-    def _extra(self, args: Any) -> dict[str, Any]:
-        extra: dict[str, Any] = {}
-        for item in args.extra or ():
-            key, eq, value = item.partition("=")
-            key = key.strip()
-            if not eq or not key:
-                raise OptionError(f"--extra: expected KEY=VALUE, got {item!r}")
-            forced = key.startswith("!")
-            key = key.lstrip("!")
-            if key not in KNOWN_EXTRAS and not forced:
-                raise OptionError(
-                    f"--extra: unknown vLLM field {key!r} (vLLM ignores unknown fields "
-                    f"silently; write --extra !{key}=... to send it anyway)"
-                )
-            try:
-                extra[key] = json.loads(value)
-            except (ValueError, RecursionError):
-                extra[key] = value
-        return extra
-
-    def _tools(self, spec: str | None) -> Any:
-        """``--tools``: registered names, or a notebook variable holding tools."""
-        if spec is None:
-            return None
-        from ._tools import ToolSchemaError, resolve_tools
-
-        ns = self.shell.user_ns if self.shell is not None else {}
-        try:
-            return resolve_tools(spec, self.session.tool_registry(), ns)
-        except (KeyError, ToolSchemaError) as exc:
-            raise UsageError(f"--tools: {exc.args[0]}") from None
-
     def spec(self, args: Any, text: str) -> TurnSpec:
         """The turn a cell asks for (checked: a bad option is a UsageError)."""
-        if args.max_tool_rounds is not None and args.max_tool_rounds < 1:
-            raise UsageError("--max-tool-rounds: at least 1")
-        try:
-            options = self._options(args)
-            extra = self._extra(args)
-        except OptionError as exc:
-            raise UsageError(str(exc)) from None
-        parts = self._images(args)
-        content = ((TextPart(text),) if text.strip() else ()) + parts
-        return TurnSpec(
-            prompt=(Message.user(content if parts else text),),
-            thread=args.thread or self.session.current,
-            options=options,
-            tools=self._tools(getattr(args, "tools", None)),
-            extra=extra,
-            stream=False if args.no_stream else None,
-            include_usage=False if args.no_usage else None,
-            max_tool_rounds=args.max_tool_rounds,
-            run_tools=False if args.no_run_tools else None,
-        )
-
-    def _images(self, args: Any) -> tuple[ImagePart, ...]:
-        """``--image``: a file, a URL, or a notebook object by its name (``fig``).
-
-        IPython expands ``{var}`` in the line to text first (``{folder}/x.png`` works,
-        ``{fig}`` is ``Figure(...)``); a placeholder it left is looked up here.
-        """
-        from ._images import ImageWarning, image_part
-
         ns = self.shell.user_ns if self.shell is not None else {}
-        parts = []
-        for raw in args.image or ():
-            source: Any = raw
-            try:
-                if not args.no_interpolate and raw.startswith("{") and raw.endswith("}"):
-                    source = value_of(raw, ns)
-                elif raw.isidentifier() and raw in ns:
-                    source = ns[raw]  # a variable, as a JSON option may name one
-                elif not args.no_interpolate and "{" in raw:
-                    source = interpolate(raw, ns)  # a path built from variables
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always", ImageWarning)
-                    parts.append(image_part(source))
-            except (ImageError, InterpolationError) as exc:
-                hint = ""
-                if isinstance(source, str) and "no such image file" in str(exc):
-                    hint = " (a Figure, PIL image or bytes in the notebook: --image NAME)"
-                raise UsageError(f"--image {raw}: {exc}{hint}") from None
-            for warning in caught:
-                _say(str(warning.message))
-        return tuple(parts)
+        return cell_spec(args, text, self.session, ns, say=_say)
 
     # -- running -------------------------------------------------------------------
     def _run(self, args: Any, text: str) -> ChatResult | None:
@@ -263,7 +165,7 @@ class ChatMagics(Magics):
         if args.concurrency is not None and args.concurrency < 1:
             raise UsageError("--concurrency: at least 1")
         try:
-            options: dict[str, Any] = {**self._options(args), "extra": self._extra(args)}
+            options: dict[str, Any] = {**inline_options(args, ns), "extra": extra_fields(args)}
         except OptionError as exc:
             raise UsageError(str(exc)) from None
         if args.no_stream:

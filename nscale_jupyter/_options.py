@@ -8,11 +8,12 @@ Unset options are never sent; ``--temperature 0`` is sent.
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from ._option_checks import CHECKS, OptionError, loads
 
 __all__ = [
     "EXTRAS",
@@ -27,10 +28,6 @@ __all__ = [
 ]
 
 Kind = Literal["str", "int", "float", "bool", "strs", "json", "choice"]
-
-
-class OptionError(ValueError):
-    """A bad option value; the message names the option and says what is allowed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,14 +103,14 @@ class Option:
             values = (value,) if isinstance(value, str) else tuple(value)
             if not all(isinstance(v, str) for v in values):
                 raise OptionError(f"{self.flag}: expected strings, got {value!r}")
-            checker = _CHECKS.get(self.name)
-            return checker(self, values) if checker else values
-        if self.kind == "str" and not isinstance(value, str) and self.name not in _CHECKS:
+            checker = CHECKS.get(self.name)
+            return checker(self.flag, values) if checker else values
+        if self.kind == "str" and not isinstance(value, str) and self.name not in CHECKS:
             raise OptionError(f"{self.flag}: expected text, got {value!r}")
         if self.kind == "str" and isinstance(value, str) and not value.strip():
             raise OptionError(f"{self.flag}: empty (leave it out to use the default)")
-        checker = _CHECKS.get(self.name)
-        return checker(self, value) if checker else value
+        checker = CHECKS.get(self.name)
+        return checker(self.flag, value) if checker else value
 
     def parse(self, text: str) -> Any:
         """Parse a command-line string (``--top-p 0.9``, ``top_p=0.9``) and validate it."""
@@ -140,82 +137,12 @@ class Option:
             raise OptionError(f"{self.flag}: expected true or false, got {text!r}")
         if self.kind == "json":
             # response_format also takes the words "text" and "json_object".
-            return self.validate(text if self.name == "response_format" else _loads(self, text))
+            words = self.name == "response_format"
+            return self.validate(text if words else loads(self.flag, text))
         if self.kind == "strs":
             return self.validate((text,))
         return self.validate(text)
 
-
-def _loads(opt: Option, text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise OptionError(f"{opt.flag}: not valid JSON ({exc.msg}, column {exc.colno})") from None
-    except RecursionError:
-        raise OptionError(f"{opt.flag}: JSON nested too deeply") from None
-
-
-def _check_logit_bias(opt: Option, value: Any) -> dict[str, float]:
-    if not isinstance(value, Mapping):
-        raise OptionError(f'{opt.flag}: expected token id -> bias, e.g. {{"42": -100}}')
-    out: dict[str, float] = {}
-    for key, bias in value.items():
-        if not str(key).lstrip("-").isdigit():
-            raise OptionError(f"{opt.flag}: token ids are whole numbers, got {key!r}")
-        if isinstance(bias, bool) or not isinstance(bias, int | float) or not -100 <= bias <= 100:
-            raise OptionError(f"{opt.flag}: bias for token {key} must be in [-100, 100]")
-        out[str(int(key))] = float(bias)
-    return out
-
-
-def _check_response_format(opt: Option, value: Any) -> dict[str, Any]:
-    if isinstance(value, str):
-        if value in ("text", "json_object"):
-            return {"type": value}
-        value = _loads(opt, value)
-    if not isinstance(value, Mapping):
-        raise OptionError(f"{opt.flag}: expected text, json_object or a JSON schema")
-    if value.get("type") in ("text", "json_object", "json_schema", "structural_tag"):
-        if value["type"] == "json_schema" and not isinstance(value.get("json_schema"), Mapping):
-            raise OptionError(f"{opt.flag}: a json_schema format needs a 'json_schema' object")
-        return dict(value)
-    # A bare JSON schema: wrap it the way the API wants.
-    return {
-        "type": "json_schema",
-        "json_schema": {"name": str(value.get("title", "response")), "schema": dict(value)},
-    }
-
-
-def _check_tool_choice(opt: Option, value: Any) -> str | dict[str, Any]:
-    if isinstance(value, Mapping):
-        return dict(value)
-    if not isinstance(value, str) or not value:
-        raise OptionError(f"{opt.flag}: expected auto, none, required or a tool name")
-    if value in ("auto", "none", "required"):
-        return value
-    return {"type": "function", "function": {"name": value}}
-
-
-def _check_stop(opt: Option, value: Any) -> tuple[str, ...]:
-    stops = (value,) if isinstance(value, str) else tuple(value)
-    if not all(isinstance(s, str) and s for s in stops):
-        raise OptionError(f"{opt.flag}: stop strings must be non-empty text")
-    return stops
-
-
-def _check_json_object(opt: Option, value: Any) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
-        raise OptionError(f"{opt.flag}: expected a JSON object")
-    return dict(value)
-
-
-_CHECKS: dict[str, Callable[[Option, Any], Any]] = {
-    "logit_bias": _check_logit_bias,
-    "response_format": _check_response_format,
-    "tool_choice": _check_tool_choice,
-    "stop": _check_stop,
-    "chat_template_kwargs": _check_json_object,
-}
 
 OPTIONS: tuple[Option, ...] = (
     Option("model", "str", "Model id (see `%chat models`).", short="-m"),
@@ -424,7 +351,7 @@ def parse_option(name: str, text: str) -> tuple[str, Any]:
         return opt.name, opt.default  # back to the table's default (None: not sent)
     if opt.kind == "strs":  # a JSON list, or comma-separated words
         stripped = text.strip()
-        words = _loads(opt, stripped) if stripped.startswith("[") else stripped.split(",")
+        words = loads(opt.flag, stripped) if stripped.startswith("[") else stripped.split(",")
         if not isinstance(words, list):
             raise OptionError(f"{opt.flag}: expected a list of strings")
         return opt.name, opt.validate(tuple(w.strip() if isinstance(w, str) else w for w in words))

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ._catalog import ModelCatalog
@@ -21,7 +20,8 @@ from ._options import EXTRAS, OptionError, check_combination, option
 from ._redact import MASK, MIN_KEY
 from ._results import ChatResult
 from ._settings import ChatSettings
-from ._types import ChatRequest, Message, ToolCall
+from ._thread import Thread
+from ._types import ChatRequest, Message
 
 if TYPE_CHECKING:  # httpx loads with the first request, not with %load_ext
     import httpx
@@ -31,10 +31,10 @@ if TYPE_CHECKING:  # httpx loads with the first request, not with %load_ext
     from ._compare import Comparison
     from ._sync import LoopThread
     from ._tools import ToolRegistry
-    from ._transcript import Answer
-    from ._turn import Turn, TurnOutcome, TurnSpec
+    from ._turn import Turn, TurnSpec
+    from ._turn_events import TurnOutcome
 
-__all__ = ["Session", "Thread", "refuses_stream"]
+__all__ = ["Session", "refuses_stream"]
 
 #: Seconds to wait for ``GET /models`` before a turn goes on without it.
 MODELS_TIMEOUT = 5.0
@@ -44,38 +44,6 @@ _MAX_TOKENS = option("max_tokens").default
 def refuses_stream(extra: Mapping[str, Any]) -> bool:
     """vLLM answers 400 to ``prompt_logprobs`` on a stream: such a request goes whole."""
     return extra.get("prompt_logprobs") is not None
-
-
-@dataclass
-class Thread:
-    """One conversation: its messages, its own system prompt, calls awaiting answers.
-
-    ``system`` None means the settings' system prompt; "" means none at all.
-    """
-
-    name: str
-    system: str | None = None
-    messages: list[Message] = field(default_factory=list)
-    #: Tool calls left for a person (``%chat tool-result``), and the request to go on with.
-    pending: tuple[ToolCall, ...] = ()
-    resume: ChatRequest | None = None
-    #: Reasoning and provenance of the answers, by position in ``messages`` (exports).
-    answers: dict[int, Answer] = field(default_factory=dict)
-
-    def record(
-        self, added: Sequence[Message], answers: Mapping[int, Answer] | None = None
-    ) -> None:
-        """Append the messages of one finished (or cut-off) turn (answers: by position in it)."""
-        n = len(self.messages)
-        for position in [p for p in self.answers if p >= n]:  # left by an undo or a rerun
-            del self.answers[position]
-        self.answers.update({n + i: a for i, a in (answers or {}).items()})
-        self.messages.extend(added)
-
-    def clear(self) -> None:
-        self.messages.clear()
-        self.answers.clear()
-        self.pending, self.resume = (), None
 
 
 class Session:
@@ -171,7 +139,7 @@ class Session:
         return cassette
 
     def _transport_for(self, cassette: Cassette | None) -> httpx.AsyncBaseTransport | None:
-        from ._cassette import CassetteTransport
+        from ._cassette_transport import CassetteTransport
 
         inner = self._transport
         return inner if cassette is None else CassetteTransport(cassette, inner)

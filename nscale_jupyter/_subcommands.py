@@ -6,7 +6,8 @@ otherwise the whole line is a prompt. So ``%chat new`` starts the thread
 afresh while ``%chat new ideas for a startup`` asks the model, and
 ``%chat system "Be brief"`` sets the system prompt while ``%chat system
 prompt design is hard`` is a question. A subcommand's name alone that needs
-arguments (``%chat export``) is a usage error, not a prompt.
+arguments (``%chat export``) is a usage error, not a prompt. The thread
+subcommands are in ``_thread_commands``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 from IPython.core.error import UsageError
 
 from ._exceptions import NscaleError
-from ._export import export_thread, file_words, import_thread
 from ._options import OptionError, parse_option
 from ._turn import TurnSpec
 
@@ -44,15 +44,15 @@ class Subcommand:
 SUBCOMMANDS: dict[str, Subcommand] = {}
 
 
-def _none(words: list[str]) -> bool:
+def no_words(words: list[str]) -> bool:
     return not words
 
 
-def _optional_word(words: list[str]) -> bool:
+def optional_word(words: list[str]) -> bool:
     return len(words) <= 1
 
 
-def _one_word(words: list[str]) -> bool:
+def one_word(words: list[str]) -> bool:
     return len(words) == 1
 
 
@@ -100,92 +100,6 @@ def dispatch(m: ChatMagics, line: str) -> bool:
     return True
 
 
-# -- threads ---------------------------------------------------------------------------
-@subcommand("new", _optional_word, "%chat new [THREAD]")
-def _new(m: ChatMagics, rest: str) -> None:
-    """start the current (or named) thread afresh (its system prompt stays)."""
-    name = rest or None
-    m.session.new_thread(name)
-    if name:
-        m.session.current = name
-    print(f"new thread: {m.session.current}")
-
-
-@subcommand("thread", _one_word, "%chat thread NAME")
-def _thread(m: ChatMagics, rest: str) -> None:
-    """switch the current thread."""
-    m.session.current = shlex.split(rest)[0]
-    m.session.thread()
-    print(f"current thread: {m.session.current}")
-
-
-@subcommand("threads", _none, "%chat threads")
-def _threads(m: ChatMagics, rest: str) -> None:
-    """list threads."""
-    for name, thread in m.session.threads.items():
-        mark = "*" if name == m.session.current else " "
-        waiting = f", {len(thread.pending)} tool call(s) waiting" if thread.pending else ""
-        print(f"{mark} {name}: {len(thread.messages)} messages{waiting}")
-
-
-@subcommand("system", _optional_word, '%chat system "TEXT"')
-def _system(m: ChatMagics, rest: str) -> None:
-    """the current thread's system prompt ("" for none; quote text with spaces)."""
-    words = shlex.split(rest)
-    m.session.thread().system = words[0] if words else ""
-
-
-@subcommand("undo", _none, "%chat undo")
-def _undo(m: ChatMagics, rest: str) -> None:
-    """drop the last turn of the current thread."""
-    thread = m.session.thread()
-    messages = thread.messages
-    while messages and messages[-1].role != "user":
-        messages.pop()
-    if messages:
-        messages.pop()
-    thread.pending, thread.resume = (), None
-
-
-@subcommand("history", _optional_word, "%chat history [THREAD]")
-def _history(m: ChatMagics, rest: str) -> None:
-    """the thread as a transcript."""
-    from IPython.display import display
-
-    from .display._transcript import transcript_bundle
-
-    thread = m.session.thread(rest or None)
-    display(transcript_bundle(thread.name, m.session.history(thread)), raw=True)
-
-
-@subcommand("export", lambda w: file_words(w) is not None, "%chat export PATH [--thread NAME]")
-def _export(m: ChatMagics, rest: str) -> None:
-    """write the thread to PATH: .md, .html, .json (exact, for import) or .ipynb."""
-    path, name, _ = file_words(shlex.split(rest)) or ("", None, ())
-    try:
-        written = export_thread(path, name, session=m.session)
-    except (NscaleError, OSError) as exc:
-        raise UsageError(f"%chat export: {exc}") from None
-    print(f"thread {name or m.session.current} written to {written}")
-
-
-@subcommand(
-    "import",
-    lambda w: file_words(w, "--replace") is not None,
-    "%chat import PATH.json [--thread NAME] [--replace]",
-)
-def _import(m: ChatMagics, rest: str) -> None:
-    """load a .json transcript as a thread (--replace: over one that has messages)."""
-    path, name, flags = file_words(shlex.split(rest), "--replace") or ("", None, ())
-    try:
-        loaded = import_thread(path, name, replace="--replace" in flags, session=m.session)
-    except (NscaleError, OSError) as exc:
-        raise UsageError(f"%chat import: {exc}") from None
-    m.session.current = loaded
-    count = len(m.session.thread(loaded).messages)
-    print(f"imported thread {loaded} ({count} messages); it is the current thread")
-
-
 # -- settings --------------------------------------------------------------------------
 @subcommand("set", _assignments, "%chat set NAME=VALUE ...")
 def _set(m: ChatMagics, rest: str) -> None:
@@ -201,14 +115,14 @@ def _set(m: ChatMagics, rest: str) -> None:
         raise UsageError(str(exc)) from None
 
 
-@subcommand("settings", _none, "%chat settings")
+@subcommand("settings", no_words, "%chat settings")
 def _settings(m: ChatMagics, rest: str) -> None:
     """the session defaults."""
     print(m.session.settings.describe())
     print(f"key: {'set' if m.session.has_key else 'not set'}")
 
 
-@subcommand("models", _none, "%chat models")
+@subcommand("models", no_words, "%chat models")
 def _models(m: ChatMagics, rest: str) -> None:
     """the server's models."""
     try:
@@ -218,7 +132,7 @@ def _models(m: ChatMagics, rest: str) -> None:
         raise UsageError(str(exc)) from None
 
 
-@subcommand("key", _none, "%chat key")
+@subcommand("key", no_words, "%chat key")
 def _key(m: ChatMagics, rest: str) -> None:
     """enter the API key (hidden input); it is kept in memory only."""
     from ._magics import ask_key
@@ -229,7 +143,7 @@ def _key(m: ChatMagics, rest: str) -> None:
         print("key set")
 
 
-@subcommand("help", _none, "%chat help")
+@subcommand("help", no_words, "%chat help")
 def _help(m: ChatMagics, rest: str) -> None:
     """this list."""
     for _, command in sorted(SUBCOMMANDS.items()):
@@ -240,7 +154,7 @@ def _help(m: ChatMagics, rest: str) -> None:
 
 
 # -- tools -----------------------------------------------------------------------------
-@subcommand("tools", _none, "%chat tools")
+@subcommand("tools", no_words, "%chat tools")
 def _tools(m: ChatMagics, rest: str) -> None:
     """registered tools and their schemas."""
     registry = m.session.tool_registry()
@@ -253,7 +167,7 @@ def _tools(m: ChatMagics, rest: str) -> None:
         print(json.dumps(schema["function"], indent=2, ensure_ascii=False))
 
 
-@subcommand("tool", _one_word, "%chat tool NAME")
+@subcommand("tool", one_word, "%chat tool NAME")
 def _tool(m: ChatMagics, rest: str) -> None:
     """register the notebook function NAME as a tool."""
     from ._tools import ToolSchemaError
@@ -375,7 +289,7 @@ def _compare(m: ChatMagics, rest: str) -> Any:
         m.shell.displayhook.update_user_ns(comparisons)
 
 
-@subcommand("panel", _none, "%chat panel")
+@subcommand("panel", no_words, "%chat panel")
 def _panel(m: ChatMagics, rest: str) -> None:
     """live sampling controls bound to the session settings."""
     from .widgets import panel
@@ -414,3 +328,6 @@ def _local(m: ChatMagics, rest: str) -> None:
     m.session.settings.base_url = engine.base_url
     m.session.settings.update_options({"model": engine.model})
     print(f"using the local engine at {engine.base_url} (model {engine.model})")
+
+
+from . import _thread_commands  # noqa: E402, F401  (its subcommands register on import)

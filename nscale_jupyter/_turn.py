@@ -1,15 +1,8 @@
 """The turn engine: one chat turn, from the user's words to the thread's history.
 
 Every face (``%%chat``, ``%chat PROMPT``, the panel, ``chat()``/``achat()``,
-compare) runs its turns here and only renders what a turn emits, in order::
-
-    RoundStarted(n, request)     a request goes out (0, then one per tool round)
-    RetryNotice                  the client waits to retry
-    ContentDelta ... StreamDone  the reply (a whole response replayed as the same events)
-    ToolStarted / ToolFinished   a call the model made runs, and what it gave
-    ToolsPending                 calls left for a person (``%chat tool-result``)
-    TurnNotice                   one line for the user (round limit, unanswered calls)
-    TurnEnded(outcome)           always last: how the turn ended, what was recorded
+compare) runs its turns here and only renders what a turn emits, in order
+(the events and the outcome: ``_turn_events``).
 
 A turn owns the messages (system prompt, the thread's history, the new
 user turn), the request (inline options > settings > the table's defaults),
@@ -27,32 +20,31 @@ from typing import TYPE_CHECKING, Any
 
 from ._archive import log_turn
 from ._bridge import Emit, Pump
-from ._events import StreamDone, StreamEvent
+from ._events import StreamDone
 from ._exceptions import NscaleError, StreamError
 from ._results import ChatResult
-from ._retry import RetryNotice
 from ._session import refuses_stream
+from ._turn_events import (
+    RoundStarted,
+    ToolFinished,
+    ToolsPending,
+    ToolStarted,
+    TurnEnded,
+    TurnEvent,
+    TurnNotice,
+    TurnOutcome,
+)
 from ._types import ChatRequest, Message, ToolCall
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
 
-    from ._client import ChatStream
-    from ._session import Session, Thread
+    from ._chat_stream import ChatStream
+    from ._session import Session
+    from ._thread import Thread
     from ._tools import ToolOutcome
 
-__all__ = [
-    "RoundStarted",
-    "ToolFinished",
-    "ToolStarted",
-    "ToolsPending",
-    "Turn",
-    "TurnEnded",
-    "TurnEvent",
-    "TurnNotice",
-    "TurnOutcome",
-    "TurnSpec",
-]
+__all__ = ["Turn", "TurnSpec"]
 
 #: Why a turn asking for prompt logprobs waits for the whole reply.
 NOT_STREAMED = "prompt logprobs: asked without streaming (vLLM refuses them on a stream)"
@@ -82,73 +74,6 @@ class TurnSpec:
     max_tool_rounds: int | None = None
     run_tools: bool | None = None
 
-
-@dataclass(frozen=True)
-class RoundStarted:
-    """Request number ``round`` of the turn goes out."""
-
-    round: int
-    request: ChatRequest
-
-
-@dataclass(frozen=True)
-class ToolStarted:
-    call: ToolCall
-
-
-@dataclass(frozen=True)
-class ToolFinished:
-    """A call ran (``outcome.ok``), failed, or was interrupted."""
-
-    outcome: ToolOutcome
-
-
-@dataclass(frozen=True)
-class ToolsPending:
-    """Calls left for a person to answer, in ``thread``."""
-
-    calls: tuple[ToolCall, ...]
-    thread: str | None
-
-
-@dataclass(frozen=True)
-class TurnNotice:
-    text: str
-
-
-@dataclass(frozen=True)
-class TurnOutcome:
-    """How a turn ended: the last reply, every round, what was recorded."""
-
-    thread: str | None
-    result: ChatResult | None  # the last round's result (partial when cut off)
-    rounds: tuple[ChatResult, ...] = ()
-    added: tuple[Message, ...] = ()  # the turn's messages (recorded when record=True)
-    outcomes: tuple[ToolOutcome, ...] = ()
-    pending: tuple[ToolCall, ...] = ()
-    cut_off: str | None = None  # why it ended early: "interrupted" or the error's message
-    error: NscaleError | None = None
-    limit_reached: bool = False
-    recorded: bool = False
-    #: The thread's messages before this turn (where "keep" puts a rerun).
-    base: tuple[Message, ...] = field(default=(), repr=False)
-
-
-@dataclass(frozen=True)
-class TurnEnded:
-    outcome: TurnOutcome
-
-
-TurnEvent = (
-    RoundStarted
-    | StreamEvent
-    | RetryNotice
-    | ToolStarted
-    | ToolFinished
-    | ToolsPending
-    | TurnNotice
-    | TurnEnded
-)
 
 _FORCED = ("required",)
 

@@ -17,20 +17,23 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "nscale_jupyter"
 
 PURE = {
-    "_types", "_results", "_options", "_events", "_sse", "_accumulator", "_exceptions",
-    "_retry", "_config", "_schema", "_interpolate", "_sampling", "_prompt_logprobs", "_redact",
-    "_branching", "_provenance", "_structured", "_rows", "_transcript", "_images",
+    "_types", "_results", "_options", "_option_checks", "_events", "_sse", "_accumulator",
+    "_exceptions", "_retry", "_config", "_schema", "_interpolate", "_sampling",
+    "_prompt_logprobs", "_redact", "_branching", "_provenance", "_structured", "_rows",
+    "_transcript", "_images",
 }  # fmt: skip
-CLIENT = {"_client", "_sync", "_cassette"}
+CLIENT = {"_client", "_chat_stream", "_sync", "_cassette", "_cassette_transport"}
 SESSION = {
-    "_session", "_turn", "_bridge", "_tools", "_compare", "_api", "_settings", "_usage",
-    "_batch", "_grid", "_archive", "_catalog",
+    "_session", "_thread", "_turn", "_turn_events", "_bridge", "_tools", "_compare", "_api",
+    "_settings", "_usage", "_batch", "_batch_plan", "_grid", "_archive", "_catalog",
 }  # fmt: skip
 FACES = {
     "_magics",
+    "_magic_spec",
     "_flags",
     "_input",
     "_subcommands",
+    "_thread_commands",
     "_autoload",
     "_cli",
     "_evaluate",
@@ -45,7 +48,7 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
     "pure": (PURE, set()),
     "client": (PURE | CLIENT, {"httpx"}),
     "session": (PURE | CLIENT | SESSION, {"traitlets", "httpx"}),
-    "display": (PURE | {"_turn", "_tools", "_compare", "_retry", "display"}, UI),
+    "display": (PURE | {"_turn", "_turn_events", "_tools", "_compare", "_retry", "display"}, UI),
     "local": (PURE | {"local"}, {"httpx"}),
     # The package surface re-exports the public names of every layer (lazily).
     "surface": (PURE | CLIENT | SESSION | FACES | {"display", "local"}, set()),

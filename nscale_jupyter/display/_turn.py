@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from .._events import StreamDone
-from .._turn import (
+from .._turn_events import (
     RoundStarted,
     ToolFinished,
     ToolsPending,

@@ -24,7 +24,8 @@ from .._options import OPTIONS, OptionError
 from .._results import ChatResult
 from .._session import Session
 from .._tools import ToolSchemaError
-from .._turn import TurnOutcome, TurnSpec
+from .._turn import TurnSpec
+from .._turn_events import TurnOutcome
 from .._types import Message
 from ..display._branch import branch_html
 from ..display._compare import compare_bundle
@@ -32,6 +33,7 @@ from ..display._escape import escape_html
 from ..display._static import show_widget
 from ..display._turn import TurnRenderer
 from ._controls import controls
+from ._reply import ReplyArea
 from ._snapshot import Snapshot, panel_snapshot
 from ._whatif import WhatIf
 
@@ -40,8 +42,6 @@ __all__ = ["Panel"]
 _WATCHED = [o.name for o in OPTIONS if o.panel] + ["model", "system"]
 #: The model entry that sends no model setting (the server's only model is used).
 _DEFAULT = "(server's default)"
-#: The mimetypes a reply slot keeps (the front end shows the richest).
-_SHOWN = ("text/markdown", "text/html", "text/plain")
 
 
 def _loop() -> asyncio.AbstractEventLoop:
@@ -82,8 +82,6 @@ class Panel:
         self._asked = ("", "")  # the options and prompt of the reply shown
         self._compared = ""  # the last comparison's HTML
         self._listing = False
-        self._slots: list[dict[str, str]] = []  # the reply area: text, tool cards, heatmap
-        self._metadata: dict[int, dict[str, Any]] = {}  # slot -> its output's metadata
         self.controls = controls(self.settings)
         self.model = w.Dropdown(
             description="model", options=[(_DEFAULT, "")], layout=w.Layout(width="26em")
@@ -110,7 +108,8 @@ class Panel:
         )
         self.reset = w.Button(description="reset to defaults")
         # An Output widget, so the reply's Markdown renders as it does in a cell.
-        self.reply = w.Output(layout=w.Layout(width="100%"))
+        self.area = ReplyArea()
+        self.reply = self.area.output
         self.compare_spec = w.Text(
             value="temperature=0,0.7,1.5",
             description="compare",
@@ -232,9 +231,10 @@ class Panel:
 
     def snapshot(self) -> dict[str, str]:
         """The panel as a page with no widgets shows it: the last reply and what it asked."""
-        options, prompt = self._asked if self._slots else (self._options(), self.prompt.value)
-        whatif = self.whatif.static_html() if self._slots else ""
-        return panel_snapshot(options, prompt, self._slots, self._compared, whatif)
+        slots = self.area.slots
+        options, prompt = self._asked if slots else (self._options(), self.prompt.value)
+        whatif = self.whatif.static_html() if slots else ""
+        return panel_snapshot(options, prompt, slots, self._compared, whatif)
 
     # -- live mode ---------------------------------------------------------------------
     def schedule_run(self, delay: float) -> None:
@@ -286,9 +286,8 @@ class Panel:
         except (OptionError, ToolSchemaError, KeyError) as exc:
             self._say(_error(exc))
             return None
-        self._slots = []
-        self._metadata = {}
-        renderer = TurnRenderer(display=self._show, interval=0.05, metadata=True)
+        self.area.clear()
+        renderer = TurnRenderer(display=self.area.show, interval=0.05, metadata=True)
         async for event in turn:
             renderer.feed(event)
         outcome = turn.outcome
@@ -298,8 +297,7 @@ class Panel:
             if outcome.result is None:
                 self._say(_error(outcome.error))
             else:
-                self._slots.append({"text/html": _error(outcome.error)})
-                self._render()
+                self.area.append({"text/html": _error(outcome.error)})
                 self.snapshot_view.update()
             return None
         self.last, self._kept = outcome.result, outcome
@@ -308,43 +306,15 @@ class Panel:
         self.snapshot_view.update()
         return outcome.result
 
-    def _show(self, bundle: dict[str, str], metadata: dict[str, Any] | None = None) -> Any:
-        """A display handle writing into one slot of the reply area (text, cards, heatmap)."""
-        slot = len(self._slots)
-        self._slots.append({})
-        panel = self
-
-        class Handle:
-            def update(self, obj: dict[str, str], raw: bool = True, metadata: Any = None) -> None:
-                panel._slots[slot] = {k: v for k, v in obj.items() if k in _SHOWN}
-                if metadata:  # the answer's provenance, as a cell's output carries it
-                    panel._metadata[slot] = metadata
-                panel._render()
-
-        handle = Handle()
-        handle.update(bundle, metadata=metadata)
-        return handle
-
     def _say(self, html: str) -> None:
         """A message in place of the reply (errors, hints); ``html`` is already escaped."""
-        self._slots, self._metadata = [{"text/html": html}], {}
-        self._render()
+        self.area.say(html)
         self.snapshot_view.update()
-
-    def _render(self) -> None:
-        self.reply.outputs = tuple(
-            {"output_type": "display_data", "data": bundle, "metadata": self._metadata.get(i, {})}
-            for i, bundle in enumerate(self._slots)
-            if bundle
-        )
 
     @property
     def reply_markup(self) -> str:
         """What the reply area shows, as the Markdown/HTML it renders (escaped model text)."""
-        return "".join(
-            b.get("text/markdown") or b.get("text/html") or b.get("text/plain", "")
-            for b in self._slots
-        )
+        return self.area.markup
 
     def keep_reply(self) -> None:
         """Make the last panel run part of the thread.

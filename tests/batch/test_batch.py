@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from nscale_jupyter import batch
-from nscale_jupyter._batch import fill
 from nscale_jupyter._options import OptionError
 from nscale_jupyter._rows import BatchResult
 from tests.servers.fault_server import FaultServer, Reply
@@ -61,11 +60,6 @@ def test_the_retry_budget_ends_a_row_that_is_always_limited() -> None:
 
 
 def test_templates_fill_from_fields_and_strings() -> None:
-    assert (
-        fill("Say {item} {{x}} {not a field} {}", {"item": "hi"}) == "Say hi {x} {not a field} {}"
-    )
-    with pytest.raises(OptionError, match=r"no field \{txt\}"):
-        fill("{txt}", {"text": "a"})
     with FaultServer() as srv:
         srv.respond = Echo()  # type: ignore[assignment]
         session = session_for(srv)

@@ -21,7 +21,8 @@ from nscale_jupyter._export import SUFFIXES, export_thread, import_thread
 from nscale_jupyter._session import Session
 from nscale_jupyter._tools import ToolRegistry
 from nscale_jupyter._transcript import LOG_FORMAT, TranscriptError
-from nscale_jupyter._turn import TurnNotice, TurnSpec
+from nscale_jupyter._turn import TurnSpec
+from nscale_jupyter._turn_events import TurnNotice
 from tests.servers import conversation, key_echo
 from tests.servers.conversation import PNG
 from tests.servers.fault_server import FaultServer

@@ -198,17 +198,6 @@ def test_a_line_is_the_entry_as_sorted_json() -> None:
 def test_a_paced_replay_gives_the_same_bytes_and_answer(
     server: FaultServer, tmp_path: Path
 ) -> None:
-    import asyncio
-
-    from nscale_jupyter._cassette import _Paced
-
-    body = b"data: 1\n\ndata: 2\n\ndata: [DONE]\n\n"
-
-    async def pieces() -> list[bytes]:
-        return [p async for p in _Paced(body, 0.0, 0.0)]
-
-    got = asyncio.run(pieces())
-    assert b"".join(got) == body and len(got) == 4  # one write per event, as it came
     path = tmp_path / "c.jsonl"
     live = record(server, path)
     s = session(CLOSED, cassette=str(path), cassette_mode="replay", cassette_pace=True)

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from nscale_jupyter import BadRequestError, ChatRequest, ChatResult, Message
 from nscale_jupyter._session import Session
 from nscale_jupyter._tools import ToolOutcome, ToolRegistry
-from nscale_jupyter._turn import ToolFinished, TurnSpec
+from nscale_jupyter._turn import TurnSpec
+from nscale_jupyter._turn_events import ToolFinished
 from tests.core.streams import Recorder, choice, chunk, role, sse, stream_response, text_chunks
 
 
