@@ -28,10 +28,15 @@ __all__ = ["abatch", "batch", "grid"]
 _TICK = 0.25
 
 
-def _view(total: int, progress: bool, label: str) -> Any:
+def _view(total: int, progress: bool, label: str, *, wait: bool = True) -> Any:
+    """The progress bar; none for a batch left running in a terminal (it would print
+    over what the user types next: ``run.progress`` tells)."""
     if not progress:
         return None
-    from .display._progress import ProgressView
+    from .display._progress import ProgressView, in_notebook
+
+    if not wait and not in_notebook():
+        return None
 
     return ProgressView(total, label=label)
 
@@ -42,10 +47,12 @@ def _start(
     prompt: str | None,
     progress: bool,
     kwargs: dict[str, Any],
+    *,
+    wait: bool = True,
 ) -> BatchRun:
     session = session or default_session()
     plan = plan_batch(session, items, prompt, **kwargs)
-    view = _view(len(plan.jobs), progress, "batch")
+    view = _view(len(plan.jobs), progress, "batch", wait=wait)
     return BatchRun(session, plan, view.update if view is not None else None)
 
 
@@ -93,7 +100,7 @@ def batch(
     run = _start(session, items, prompt, progress, {
         "concurrency": concurrency, "checkpoint": checkpoint, "output": output,
         "retries": retries, **options,
-    })  # fmt: skip
+    }, wait=wait)  # fmt: skip
     return _wait(run) if wait else run
 
 

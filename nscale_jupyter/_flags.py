@@ -48,6 +48,9 @@ TURN_FLAGS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
                    "help": "Batch: the result is a new DataFrame with the answers in COLUMN."}),
     (("--checkpoint",), {"metavar": "PATH",
                          "help": "Batch: keep finished rows in PATH; a rerun sends the rest."}),
+    (("--no-wait",), {"action": "store_true",
+                      "help": "Batch: give back the running batch at once (.progress, .result(), "
+                              ".cancel()); the notebook stays free while it runs."}),
 ]  # fmt: skip
 
 

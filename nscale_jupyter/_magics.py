@@ -110,8 +110,8 @@ class ChatMagics(Magics):
                 raise UsageError("--image does not go with --over (a batch sends text only)")
             self._batch(args, text)
             return None
-        if args.concurrency is not None or args.into or args.checkpoint:
-            raise UsageError("--concurrency, --into and --checkpoint go with --over VAR")
+        if args.concurrency is not None or args.into or args.checkpoint or args.no_wait:
+            raise UsageError("--concurrency, --into, --checkpoint, --no-wait go with --over VAR")
         if not args.no_interpolate and self.shell is not None:
             try:
                 text = interpolate(text, self.shell.user_ns)
@@ -164,6 +164,9 @@ class ChatMagics(Magics):
             raise UsageError(f"--over: no variable {args.over!r} in the notebook")
         if args.concurrency is not None and args.concurrency < 1:
             raise UsageError("--concurrency: at least 1")
+        if args.no_wait and args.into:
+            raise UsageError("--into needs the finished batch: with --no-wait, "
+                             "use run.result().to_pandas(into=COLUMN)")  # fmt: skip
         try:
             options: dict[str, Any] = {**inline_options(args, ns), "extra": extra_fields(args)}
         except OptionError as exc:
@@ -178,11 +181,18 @@ class ChatMagics(Magics):
                 concurrency=args.concurrency or 8,
                 checkpoint=args.checkpoint,
                 progress=not args.quiet,
+                wait=not args.no_wait,
                 session=self.session,
                 **options,
             )
         except OptionError as exc:
             raise UsageError(str(exc)) from None
+        if args.no_wait:  # a BatchRun: its bar (in a notebook) is the output
+            if args.out:
+                ns[args.out] = result
+            if self.shell is not None:
+                self.shell.displayhook.update_user_ns(result)
+            return result
         value = result.to_pandas(into=args.into) if args.into else result
         if args.out:
             ns[args.out] = value

@@ -10,6 +10,7 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
 import nscale_jupyter._api as api
+from nscale_jupyter._batch import BatchRun
 from nscale_jupyter._rows import BatchResult
 from tests.magics.conftest import ipython_shell
 from tests.servers.fault_server import FaultServer
@@ -65,3 +66,19 @@ def test_batch_flags_are_checked(ip: InteractiveShell) -> None:
     ip.user_ns["items"] = [{"a": 1}]
     with pytest.raises(UsageError, match="no field"):
         ip.run_cell_magic("chat", "--over items -m fake -q", "{b}")
+    with pytest.raises(UsageError, match="go with --over"):
+        ip.run_cell_magic("chat", "--no-wait -m fake", "x")
+    with pytest.raises(UsageError, match="--into needs the finished batch"):
+        ip.run_cell_magic("chat", "--over items --no-wait --into col -m fake", "{a}")
+
+
+def test_no_wait_gives_back_the_running_batch(
+    ip: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In a terminal a batch left running draws no progress line over what comes next."""
+    ip.user_ns["items"] = ["cat", "dog"]
+    ip.run_cell_magic("chat", "--over items --no-wait --out answers -m fake", "Describe a {item}")
+    run = ip.user_ns["answers"]
+    assert isinstance(run, BatchRun) and ip.user_ns["_"] is run
+    assert run.result(timeout=30).answers == ["<Describe a cat>", "<Describe a dog>"]
+    assert capsys.readouterr().err == ""

@@ -31,6 +31,7 @@ class Reply:
     interval: float = 0.0  # between events
     stall_after: int | None = None  # stop writing after N events; wait for the client to hang up
     drop_after: int | None = None  # close the socket abruptly after N events
+    gate: threading.Event | None = None  # wait until it is set (at most 60 s) before the status
 
 
 @dataclass
@@ -176,6 +177,8 @@ class FaultServer:
         reader: asyncio.StreamReader,
     ) -> None:
         await asyncio.sleep(reply.delay)
+        if reply.gate is not None:
+            await asyncio.to_thread(reply.gate.wait, 60)
         streaming = reply.body is None
         headers = {
             "content-type": "text/event-stream; charset=utf-8"
