@@ -18,7 +18,7 @@ from ._results import ChatResult
 from ._session import Session
 from ._turn import Turn, TurnSpec
 from ._turn_events import TurnOutcome
-from ._types import ContentPart, Message, TextPart
+from ._types import ContentPart, Message
 
 __all__ = [
     "abranch",
@@ -80,9 +80,9 @@ def _with_images(messages: tuple[Message, ...], images: Any) -> tuple[Message, .
     if last.role != "user":
         raise OptionError(f"chat(images=...): the last message is {last.role!r}, not 'user'")
     if isinstance(last.content, tuple):
-        content: tuple[ContentPart, ...] = (*last.content, *parts)
+        content: str | tuple[ContentPart, ...] | None = (*last.content, *parts)
     else:
-        content = ((TextPart(last.content),) if last.content else ()) + parts
+        content = Message.prompt(last.content or "", parts).content
     return (*messages[:-1], replace(last, content=content))
 
 

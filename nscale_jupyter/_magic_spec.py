@@ -20,7 +20,7 @@ from ._interpolate import InterpolationError, interpolate, value_of
 from ._options import KNOWN_EXTRAS, OPTIONS, OptionError
 from ._session import Session
 from ._turn import TurnSpec
-from ._types import ImagePart, Message, TextPart
+from ._types import ImagePart, Message
 
 __all__ = ["cell_spec", "extra_fields", "image_parts", "inline_options"]
 
@@ -36,10 +36,8 @@ def cell_spec(
         extra = extra_fields(args)
     except OptionError as exc:
         raise UsageError(str(exc)) from None
-    parts = image_parts(args, ns, say)
-    content = ((TextPart(text),) if text.strip() else ()) + parts
     return TurnSpec(
-        prompt=(Message.user(content if parts else text),),
+        prompt=(Message.prompt(text, image_parts(args, ns, say)),),
         thread=args.thread or session.current,
         options=options,
         tools=_tools(getattr(args, "tools", None), session, ns),

@@ -104,6 +104,13 @@ class Message:
         return cls("user", content if isinstance(content, str) else tuple(content))
 
     @classmethod
+    def prompt(cls, text: str, images: Sequence[ImagePart] = ()) -> Message:
+        """A user turn of text then images, as every face sends it (blank text: images only)."""
+        if not images:
+            return cls.user(text)
+        return cls.user(((TextPart(text),) if text.strip() else ()) + tuple(images))
+
+    @classmethod
     def assistant(cls, text: str | None, tool_calls: Iterable[ToolCall] = ()) -> Message:
         return cls("assistant", text, tool_calls=tuple(tool_calls))
 

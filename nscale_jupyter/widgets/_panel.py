@@ -26,13 +26,14 @@ from .._session import Session
 from .._tools import ToolSchemaError
 from .._turn import TurnSpec
 from .._turn_events import TurnOutcome
-from .._types import Message
+from .._types import ImagePart, Message, TextPart
 from ..display._branch import branch_html
 from ..display._compare import compare_bundle
 from ..display._escape import escape_html
 from ..display._static import show_widget
 from ..display._turn import TurnRenderer
 from ._controls import controls
+from ._prompt_images import PromptImages
 from ._reply import ReplyArea
 from ._snapshot import Snapshot, panel_snapshot
 from ._whatif import WhatIf
@@ -95,6 +96,7 @@ class Panel:
             layout=w.Layout(width="100%"),
         )
         self.prompt = w.Textarea(placeholder="prompt", layout=w.Layout(width="100%"))
+        self.images = PromptImages()
         self._fill_prompt()
         self.live = w.ToggleButton(
             description="live",
@@ -143,7 +145,8 @@ class Panel:
         tabs.set_title(1, "compare")
         self.widget = w.VBox([
             w.HBox([self.model, self.refresh, self.reset]), self.status, tabs, self.readout,
-            self.prompt, w.HBox([self.run_button, self.live, self.keep]), self.reply,
+            self.prompt, self.images.box, w.HBox([self.run_button, self.live, self.keep]),
+            self.reply,
             self.whatif.box,
         ])  # fmt: skip
         for widget, name in [
@@ -232,7 +235,7 @@ class Panel:
     def snapshot(self) -> dict[str, str]:
         """The panel as a page with no widgets shows it: the last reply and what it asked."""
         slots = self.area.slots
-        options, prompt = self._asked if slots else (self._options(), self.prompt.value)
+        options, prompt = self._asked if slots else (self._options(), self._prompt_text())
         whatif = self.whatif.static_html() if slots else ""
         return panel_snapshot(options, prompt, slots, self._compared, whatif)
 
@@ -253,11 +256,21 @@ class Panel:
         self.task = _loop().create_task(self.run())
 
     def _fill_prompt(self) -> None:
-        """An empty prompt box takes the last prompt the session sent (the last ``%%chat``)."""
+        """An empty prompt box takes the last prompt the session sent (the last ``%%chat``),
+        its images too."""
         last = self.session.last_request
         users = [m for m in last.messages if m.role == "user"] if last is not None else []
-        if not self.prompt.value.strip() and users and isinstance(users[-1].content, str):
-            self.prompt.value = users[-1].content
+        if self.prompt.value.strip() or self.images.parts or not users:
+            return
+        content = users[-1].content
+        if isinstance(content, str):
+            self.prompt.value = content
+        elif content:
+            self.prompt.value = "".join(p.text for p in content if isinstance(p, TextPart))
+            self.images.set(p for p in content if isinstance(p, ImagePart))
+
+    def _prompt_text(self) -> str:
+        return str(self.prompt.value) + self.images.text()
 
     def _spec(self) -> TurnSpec:
         """This panel's turn: the prompt in the current thread, not recorded until "keep".
@@ -267,7 +280,7 @@ class Panel:
         """
         self._fill_prompt()
         return TurnSpec(
-            (Message.user(self.prompt.value),),
+            (Message.prompt(self.prompt.value, self.images.parts),),
             thread=self.session.current,
             record=False,
             rerun=True,
@@ -276,8 +289,8 @@ class Panel:
     async def run(self) -> ChatResult | None:
         """Run the prompt with the current settings as a turn, streaming into the panel."""
         spec = self._spec()
-        self._asked = (self._options(), self.prompt.value)
-        if not self.prompt.value.strip():
+        self._asked = (self._options(), self._prompt_text())
+        if not self.prompt.value.strip() and not self.images.parts:
             self._say("<i>write a prompt first</i>")
             return None
         self.runs += 1

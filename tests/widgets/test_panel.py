@@ -395,3 +395,55 @@ def test_the_panel_keeps_a_static_snapshot_beside_its_view(session: Session) -> 
     assert "options: temperature=0.5" in last["text/plain"]  # those the reply was asked with
     assert "&lt;script&gt;" in last["text/markdown"] and "<script>" not in last["text/markdown"]
     assert KEY not in json.dumps([o.data for o in outputs])
+
+
+def test_the_panel_reruns_an_image_prompt_with_its_images(
+    session: Session, server: Server
+) -> None:
+    """A %%chat --image cell, then the panel: the same prompt goes, images and all."""
+    from nscale_jupyter._types import ChatRequest, ImagePart, Message
+    from tests.servers.conversation import PNG
+
+    thread = session.thread()
+    asked = Message.prompt("What is this?", [ImagePart(PNG)])
+    thread.record([asked, Message.assistant("A dot.")])
+    session.last_request = ChatRequest(messages=(asked,))
+
+    async def scenario() -> None:
+        panel = make_panel(session)
+        assert panel.prompt.value == "What is this?"
+        assert "1 image" in panel.images.label.value
+        await panel.run()
+        assert server.bodies[-1]["messages"] == [asked.to_json()]  # a rerun: the turn replaced
+        panel.images.clear.click()
+        await panel.run()
+        assert server.bodies[-1]["messages"][-1] == {"role": "user", "content": "What is this?"}
+
+    asyncio.run(scenario())
+
+
+def test_images_uploaded_to_the_panel_go_with_its_prompt(session: Session, server: Server) -> None:
+    import base64
+
+    from tests.servers.conversation import PNG
+
+    data = base64.b64decode(PNG.partition(",")[2])
+    upload = {"name": "dot.png", "type": "image/png", "size": len(data),
+              "content": memoryview(data), "last_modified": 0}  # fmt: skip
+
+    async def scenario() -> None:
+        panel = make_panel(session)
+        # As the browser sends it: the file's bytes, its time in ms.
+        panel.images.upload.set_state(
+            {"value": [upload, {**upload, "name": "notes.txt", "content": b"hi"}]}
+        )
+        assert "1 image" in panel.images.label.value
+        assert "notes.txt" in panel.images.label.value  # named, not sent
+        panel.prompt.value = ""
+        await panel.run()  # an image alone is a prompt
+        assert server.bodies[-1]["messages"][-1]["content"] == [
+            {"type": "image_url", "image_url": {"url": PNG}}
+        ]
+        assert panel.images.upload.value == ()  # taken in, so the same file can come again
+
+    asyncio.run(scenario())
