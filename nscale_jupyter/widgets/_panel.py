@@ -27,6 +27,7 @@ from .._tools import ToolSchemaError
 from .._turn import TurnOutcome, TurnSpec
 from .._types import Message
 from ..display._branch import branch_html
+from ..display._colours import error_html
 from ..display._compare import compare_bundle
 from ..display._escape import escape_html
 from ..display._static import show_widget
@@ -53,7 +54,7 @@ def _loop() -> asyncio.AbstractEventLoop:
 
 
 def _error(exc: object) -> str:
-    return f"<span style='color:#c33'>{escape_html(str(exc))}</span>"
+    return error_html(str(exc))
 
 
 class Panel:
