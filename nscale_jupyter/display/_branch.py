@@ -14,7 +14,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["branch_html"]
 
-_MARK = "<mark style='background:{};border-radius:3px;padding:0 1px' title='{}'>{}</mark>"
+#: A marked token: its own light background, so its own dark text (any theme).
+_MARK = (
+    "<mark style='background:{};color:#111;border-radius:3px;padding:0 1px' title='{}'>{}</mark>"
+)
 
 
 def _mark(token: str, colour: str, title: str) -> str:

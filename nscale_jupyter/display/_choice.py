@@ -10,6 +10,7 @@ the answer as safe Markdown, tool cards, and the logprob heatmap.
 from __future__ import annotations
 
 from .._events import ContentDelta, ReasoningDelta, StreamEvent, ToolCallDelta
+from ._colours import ERROR
 from ._escape import MarkdownEscaper, escape_html
 from ._heatmap import HeatmapPart
 from ._toolcard import ToolCardPart
@@ -18,7 +19,7 @@ __all__ = ["ChoiceView", "column_html", "folded_reasoning"]
 
 Bundle = dict[str, str]
 #: A footer: dimmed in the theme's own text colour (light or dark); an error in red.
-_FOOT, _FOOT_ERROR = "opacity:.75", "color:#c33"
+_FOOT, _FOOT_ERROR = "opacity:.75", f"color:{ERROR}"
 
 
 def folded_reasoning(text: str) -> str:
@@ -32,13 +33,14 @@ def folded_reasoning(text: str) -> str:
 def column_html(title: str, body: str, footer: str = "", *, error: bool = False) -> str:
     """One column of a side-by-side view (``body`` is already escaped HTML)."""
     foot = (
-        f"<div><sub style='{_FOOT_ERROR if error else _FOOT}'>{escape_html(footer)}</sub></div>"
+        f"<div><sub class='nscale-footer' style='{_FOOT_ERROR if error else _FOOT}'>"
+        f"{escape_html(footer)}</sub></div>"
         if footer
         else ""
     )
     return (
-        "<div style='flex:1;min-width:14em;border:1px solid #8884;border-radius:6px;"
-        f"padding:6px'><b>{escape_html(title)}</b>{body}{foot}</div>"
+        "<div class='nscale-column' style='flex:1;min-width:14em;border:1px solid #8884;"
+        f"border-radius:6px;padding:6px'><b>{escape_html(title)}</b>{body}{foot}</div>"
     )
 
 

@@ -80,7 +80,8 @@ def compare_bundle(comparisons: Sequence[Comparison], plots: bool = True) -> dic
         plot = _plot_png(c) if plots else ""
         cells.append(column_html(title, _view(c) + plot, foot, error=c.error is not None))
         plain.append(f"[{title}]\n{text}\n({foot})")
-    html = f"<div style='display:flex;gap:8px;flex-wrap:wrap'>{''.join(cells)}</div>"
+    row = "<div class='nscale-compare' style='display:flex;gap:8px;flex-wrap:wrap'>"
+    html = f"{row}{''.join(cells)}</div>"
     summary = divergence(comparisons)
     if summary is not None and summary.total > 1:
         lines = summary_lines(summary)

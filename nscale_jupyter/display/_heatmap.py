@@ -12,11 +12,13 @@ static export, GitHub), and without the inline styles.
 
 from __future__ import annotations
 
+import colorsys
 import math
 from collections.abc import Sequence
 
 from .._events import ContentDelta, LogprobsDelta, StreamEvent
 from .._results import NEG_INF_SENTINEL, ChatResult, TokenLogprob
+from ._colours import MUTED
 from ._escape import escape_html, inert_html
 from ._tokens import AlignedToken, align
 
@@ -24,9 +26,14 @@ __all__ = ["LEGEND", "HeatmapPart", "alternatives_table", "heatmap_html", "proba
 
 
 def probability_colour(p: float) -> str:
-    """Red (unlikely) through yellow to green (likely), light enough for dark text."""
+    """Red (unlikely) through yellow to green (likely), light enough for dark text.
+
+    ``hsl(120p, 75%, 78%)`` written as ``#rrggbb``: JupyterLab's sanitizer (an
+    untrusted notebook) drops an ``hsl()`` background but keeps the dark text.
+    """
     p = min(1.0, max(0.0, p))
-    return f"hsl({round(120 * p)}, 75%, 78%)"
+    r, g, b = colorsys.hls_to_rgb(round(120 * p) / 360, 0.78, 0.75)
+    return f"#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}"
 
 
 def _percent(logprob: float) -> str:
@@ -62,7 +69,7 @@ def _span(token: AlignedToken) -> str:
     text = token.text
     marker = ""
     if "\n" in text:
-        marker = '<span data-marker="1" style="color:#999">↵</span>'
+        marker = f'<span data-marker="1" style="color:{MUTED}">↵</span>'
     body = escape_html(text)
     return f'{marker}<span class="nscale-tok" title="{title}" style="{style}">{body}</span>'
 

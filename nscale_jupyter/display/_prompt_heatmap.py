@@ -18,6 +18,7 @@ from typing import Any
 
 from .._prompt_logprobs import PromptLogprob
 from .._results import NEG_INF_SENTINEL, ChatResult
+from ._colours import MUTED
 from ._escape import escape_html, inert_html
 from ._heatmap import LEGEND, probability_colour
 
@@ -96,7 +97,7 @@ def _span(entry: PromptLogprob, by: str) -> str:
             f"{shown}</span>"
         )
     style = f"background:{probability_colour(_score(entry, by))};border-radius:3px;color:#111"
-    marker = '<span data-marker="1" style="color:#999">↵</span>' if "\n" in entry.token else ""
+    marker = f'<span data-marker="1" style="color:{MUTED}">↵</span>' if "\n" in entry.token else ""
     body = escape_html(entry.token)
     return f'{marker}<span class="nscale-ptok" title="{title}" style="{style}">{body}</span>'
 

@@ -34,9 +34,19 @@ from ._choice import ChoiceView, column_html
 from ._escape import escape_html, inert_html
 from ._footer import footer_text
 
-__all__ = ["ChatRenderer", "Part"]
+__all__ = ["ChatRenderer", "Part", "notice_html"]
 
 Bundle = dict[str, str]
+
+
+def _sub(footer: str) -> str:
+    """The footer line (in the theme's text colour: it reads on any theme)."""
+    return f"<sub class='nscale-footer'>{escape_html(footer)}</sub>"
+
+
+def notice_html(text: str) -> str:
+    """A one-line notice (retries, the turn's notes), escaped."""
+    return f"<i class='nscale-notice'>{escape_html(text)}</i>"
 
 
 class Part(Protocol):
@@ -150,7 +160,7 @@ class ChatRenderer:
     def notice(self, text: str) -> None:
         """A one-line status message (retries): gone again once the reply arrives."""
         if self.rich:
-            html = inert_html(f"<i>{escape_html(text)}</i>")
+            html = inert_html(notice_html(text))
             self._notices.append(self._display({"text/plain": text, "text/html": html}))
         else:
             self._print(f"\n[{text}]\n")
@@ -212,15 +222,14 @@ class ChatRenderer:
         bundle: Bundle = {"text/plain": "\n\n".join(plain) + (f"\n\n{footer}" if footer else "")}
         if len(views) > 1:
             columns = "".join(column_html(f"choice {v.index}", v.html()) for v in views)
-            foot = f"<div><sub>{escape_html(footer)}</sub></div>" if footer else ""
+            foot = f"<div>{_sub(footer)}</div>" if footer else ""
             bundle["text/html"] = inert_html(
-                f"<div style='display:flex;gap:8px;flex-wrap:wrap'>{columns}</div>{foot}"
+                "<div class='nscale-choices' style='display:flex;gap:8px;flex-wrap:wrap'>"
+                f"{columns}</div>{foot}"
             )
         else:
             md = views[0].markdown(inline_calls=not self.cards)
-            bundle["text/markdown"] = md + (
-                f"\n\n<sub>{escape_html(footer)}</sub>" if footer else ""
-            )
+            bundle["text/markdown"] = md + (f"\n\n{_sub(footer)}" if footer else "")
         return bundle
 
     def _flush(self, footer: str = "", metadata: dict[str, Any] | None = None) -> None:

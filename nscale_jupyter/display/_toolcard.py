@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .._events import StreamEvent, ToolCallDelta
+from ._colours import ERROR, tone
 from ._escape import escape_html, inert_html
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -20,8 +21,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["ToolCardPart"]
 
-_COLOURS = {"pending": "#999", "running": "#c80", "done": "#2a6", "error": "#c33",
-            "waiting": "#36c"}  # fmt: skip
+#: Each status's hue, toned to read on a light and a dark theme (``_colours``).
+_COLOURS = {s: tone(hue) for s, hue in (("pending", "#999"), ("running", "#c80"),
+            ("done", "#2a6"), ("error", "#c33"), ("waiting", "#36c"))}  # fmt: skip
 
 
 @dataclass
@@ -99,17 +101,18 @@ class ToolCardPart:
         html, plain = [], []
         for _, card in sorted(self._cards.items()):
             args, warning = card.shown_arguments()
-            colour = _COLOURS.get(card.status, "#999")
+            colour = _COLOURS.get(card.status, _COLOURS["pending"])
             parts = [
                 "<div class='nscale-toolcard' style='border:1px solid #8886;border-radius:6px;"
                 "padding:4px 8px;margin:4px 0;font-size:90%'>",
                 f"<b>{escape_html(card.name or '…')}</b> "
-                f"<span style='color:{colour}'>[{escape_html(card.status)}]</span> "
+                f"<span class='nscale-tool-status' style='color:{colour}'>"
+                f"[{escape_html(card.status)}]</span> "
                 f"<span style='opacity:.75'>{escape_html(card.id or '')}</span>",
                 f"<pre style='margin:4px 0;white-space:pre-wrap'>{escape_html(args)}</pre>",
             ]
             if warning:
-                parts.append(f"<div style='color:#c33'>⚠ {escape_html(warning)}</div>")
+                parts.append(f"<div style='color:{ERROR}'>⚠ {escape_html(warning)}</div>")
             if card.result is not None:
                 parts.append(
                     "<div>result:<pre style='margin:2px 0;white-space:pre-wrap'>"

@@ -6,12 +6,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from .._types import Message
+from ._colours import tone
 from ._escape import escape_html, inert_html
 from ._images import images_html, images_text, message_images
 
 __all__ = ["transcript_bundle"]
 
-_COLOURS = {"system": "#888", "user": "#2a6", "assistant": "#36c", "tool": "#a60"}
+#: Each role's hue, toned to read on a light and a dark theme (``_colours``).
+_HUES = {"system": "#888", "user": "#2a6", "assistant": "#36c", "tool": "#a60"}
+_COLOURS = {role: tone(hue) for role, hue in _HUES.items()}
 
 
 def _describe(message: Message) -> str:
@@ -33,12 +36,15 @@ def transcript_bundle(name: str, messages: Sequence[Message]) -> dict[str, str]:
     for m in messages:
         body = _describe(m)
         plain.append(f"{m.role}: {body}")
-        colour = _COLOURS.get(m.role, "#888")
+        colour = _COLOURS.get(m.role, _COLOURS["system"])
         shown = _describe(replace(m, content=m.text)) if message_images(m) else body
         rows.append(
             f"<div style='margin:4px 0'><b style='color:{colour}'>{escape_html(m.role)}</b>"
             f"<div style='white-space:pre-wrap;margin-left:1em'>{escape_html(shown)}</div>"
             f"{images_html(message_images(m))}</div>"
         )
-    html = f"<div><i>thread {escape_html(name)}</i>{''.join(rows) or ' (empty)'}</div>"
+    html = (
+        f"<div class='nscale-history'><i>thread {escape_html(name)}</i>"
+        f"{''.join(rows) or ' (empty)'}</div>"
+    )
     return {"text/plain": "\n".join(plain), "text/html": inert_html(html)}

@@ -25,8 +25,8 @@ from .._turn_events import (
     TurnNotice,
     TurnOutcome,
 )
-from ._escape import escape_html, inert_html
-from ._stream import Bundle, ChatRenderer
+from ._escape import inert_html
+from ._stream import Bundle, ChatRenderer, notice_html
 
 __all__ = ["TurnRenderer"]
 
@@ -113,7 +113,7 @@ class TurnRenderer:
             current.finish(outcome.result, cut_off=outcome.cut_off)
 
     def notice(self, text: str) -> None:
-        bundle = {"text/plain": text, "text/html": inert_html(f"<i>{escape_html(text)}</i>")}
+        bundle = {"text/plain": text, "text/html": inert_html(notice_html(text))}
         if self.rich and self._display is not None:
             self._display(bundle)
         elif self.rich:

@@ -28,6 +28,7 @@ from .._turn import TurnSpec
 from .._turn_events import TurnOutcome
 from .._types import ImagePart, Message, TextPart
 from ..display._branch import branch_html
+from ..display._colours import error_html
 from ..display._compare import compare_bundle
 from ..display._escape import escape_html
 from ..display._static import show_widget
@@ -54,7 +55,7 @@ def _loop() -> asyncio.AbstractEventLoop:
 
 
 def _error(exc: object) -> str:
-    return f"<span style='color:#c33'>{escape_html(str(exc))}</span>"
+    return error_html(str(exc))
 
 
 class Panel:

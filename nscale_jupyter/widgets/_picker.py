@@ -18,7 +18,7 @@ from .._branching import alternatives, least_sure
 from .._exceptions import NscaleError
 from .._results import ChatResult
 from ..display._branch import branch_html
-from ..display._escape import escape_html
+from ..display._colours import error_html
 from ._whatif import position_label, shown_token
 
 __all__ = ["BranchPicker"]
@@ -69,7 +69,7 @@ class BranchPicker:
         try:
             made = self.result.branch(self.position.value, rank, session=self.session)
         except NscaleError as exc:  # a server that cannot continue a message: one line
-            self.view.value = f"<span style='color:#c33'>{escape_html(str(exc))}</span>"
+            self.view.value = error_html(str(exc))
             return
         self.branches += 1
         self.view.value = branch_html(made)

@@ -2,9 +2,9 @@
 
 No engine: the kernel replays ``notebooks/cassettes/quickstart.jsonl`` (set in
 its IPython config, as a course would), against an address where nothing
-listens. In the dark theme every heatmap token (and legend stop) must meet
-WCAG's 4.5:1 contrast against what is behind it; a screenshot of each run
-goes to test-artifacts/.
+listens. In both (Notebook 7 in its light theme, JupyterLab dark) every text
+of every chat output must meet WCAG's 4.5:1 contrast against what is behind
+it (tests/e2e/contrast.py); a screenshot of each run goes to test-artifacts/.
 """
 
 from __future__ import annotations
@@ -26,35 +26,13 @@ from .browser import (
     run_all,
     screenshot,
 )
+from .contrast import contrast
 from .kernel import SENTINEL_KEY
 
 pytestmark = [pytest.mark.browser, pytest.mark.kernel]
 
 ROOT = Path(__file__).resolve().parents[2]
 DARK = {"@jupyterlab/apputils-extension/themes": '{"theme": "JupyterLab Dark"}'}
-
-#: [text, contrast ratio] of every heatmap token and legend stop (WCAG 2 relative luminance).
-CONTRASTS = """() => {
-  const channels = c => c.match(/[\\d.]+/g).map(Number);
-  const lum = c => {
-    const [r, g, b] = channels(c).slice(0, 3).map(v => {
-      v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  };
-  const behind = e => {
-    for (; e; e = e.parentElement) {
-      const c = getComputedStyle(e).backgroundColor, v = channels(c);
-      if (v.length < 4 || v[3] > 0) return c;
-    }
-    return 'rgb(255, 255, 255)';
-  };
-  const shown = ['.nscale-tok', '.nscale-tok-extra', '.nscale-ptok', '.nscale-ptok-extra',
-                 '.nscale-heatmap-legend span[style*=background]'].join(', ');
-  return [...document.querySelectorAll(shown)].map(e => {
-    const a = lum(getComputedStyle(e).color), b = lum(behind(e));
-    return [e.textContent, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
-  });
-}"""
 
 
 def replaying(tmp_path: Path) -> dict[str, str]:
@@ -75,6 +53,7 @@ def replaying(tmp_path: Path) -> dict[str, str]:
 
 
 def check_quickstart(page: Any) -> None:
+    """What the quickstart shows, every text of its chat outputs at 4.5:1 or more."""
     text = page.inner_text(".jp-Notebook")
     assert "tiny-chat ·" in text  # a streamed reply's footer
     assert "Error" not in text and "Traceback" not in text
@@ -82,6 +61,9 @@ def check_quickstart(page: Any) -> None:
     assert page.locator(".nscale-heatmap").count() >= 1
     assert page.locator(".jp-OutputArea-output img").count() >= 1  # the logprob plot
     assert SENTINEL_KEY not in page.content()
+    reading = contrast(page)
+    assert reading.outputs >= 12 and reading.checked > 100
+    assert reading.low() == []
 
 
 def test_quickstart_in_notebook7(tmp_path: Path) -> None:
@@ -107,7 +89,3 @@ def test_quickstart_reads_in_jupyterlab_dark(tmp_path: Path) -> None:
         check_quickstart(page)
         page.locator(".nscale-heatmap").first.scroll_into_view_if_needed()
         screenshot(page, "quickstart-dark.png")
-        contrasts = page.evaluate(CONTRASTS)
-        assert len(contrasts) > 20
-        low = [(text, round(ratio, 2)) for text, ratio in contrasts if ratio < 4.5]
-        assert low == []

@@ -108,7 +108,7 @@ def test_the_footer_of_a_whole_reply_gives_its_wait_not_a_first_token(
 ) -> None:
     server.script(whole({"content": "Hi"}))
     shown = markup(run_cell(ip, "--no-stream", "hello"))
-    footer = shown[shown.index("<sub>") :]
+    footer = shown[shown.index("<sub") :]
     assert "first token" not in footer and "2 completion tokens" in footer
     assert re.search(r"· \d+\.\d\d s", footer)
 
