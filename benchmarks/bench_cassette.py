@@ -32,7 +32,7 @@ from nscale_jupyter._session import Session  # noqa: E402
 from nscale_jupyter._turn import TurnSpec  # noqa: E402
 from nscale_jupyter._types import Message  # noqa: E402
 from nscale_jupyter.display._turn import TurnRenderer  # noqa: E402
-from scripts.kernels import ENCRYPTED  # noqa: E402
+from scripts.encrypted_kernels import ENCRYPTED  # noqa: E402
 
 ROUNDS = 9
 CLOSED = "http://127.0.0.1:9/v1"

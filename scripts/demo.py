@@ -19,7 +19,7 @@ from nbconvert import HTMLExporter
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.kernels import ENCRYPTED  # noqa: E402
+from scripts.encrypted_kernels import ENCRYPTED  # noqa: E402
 
 
 def main() -> int:

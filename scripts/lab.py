@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.kernels import SERVER_FLAGS  # noqa: E402
+from scripts.encrypted_kernels import SERVER_FLAGS  # noqa: E402
 
 
 def main() -> int:

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script (make cassettes): scripts/ is importable
 
 from scripts.check_notebooks import SENTINEL_KEY, committed, problems  # noqa: E402
-from scripts.kernels import ENCRYPTED  # noqa: E402
+from scripts.encrypted_kernels import ENCRYPTED  # noqa: E402
 
 NOTEBOOKS = ROOT / "notebooks"
 CASSETTES = NOTEBOOKS / "cassettes"

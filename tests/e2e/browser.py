@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from scripts.kernels import SERVER_FLAGS
+from scripts.encrypted_kernels import SERVER_FLAGS
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [

@@ -10,7 +10,7 @@ from typing import Any
 import nbformat
 from nbclient import NotebookClient
 
-from scripts.kernels import ENCRYPTED
+from scripts.encrypted_kernels import ENCRYPTED
 
 SENTINEL_KEY = "sk-SENTINEL-kernel-5b1e0c"
 
