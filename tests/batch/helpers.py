@@ -68,3 +68,22 @@ def session_for(srv: FaultServer) -> Session:
 
 def chats(srv: FaultServer) -> list[Any]:
     return [r for r in srv.requests if r.path.endswith("/chat/completions")]
+
+
+class Gated:
+    """Answers ``<prompt>`` once the gate opens: a request to ``.../open`` opens it.
+
+    A notebook can then see a batch still running, whatever the timing, and
+    let it finish from a later cell (``urllib.request.urlopen(base_url + "/open")``).
+    """
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+
+    def __call__(self, received: Received) -> Reply:
+        if received.path.endswith("/open"):
+            self.gate.set()
+            return Reply(body=b"{}")
+        reply = completion(f"<{prompt_of(received)}>")
+        reply.gate = self.gate
+        return reply

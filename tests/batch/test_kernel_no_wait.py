@@ -9,16 +9,15 @@ id, which is how a frontend (JupyterLab, Notebook 7) routes them to its output.
 from __future__ import annotations
 
 import os
-import threading
 from typing import Any
 
 import pytest
 from jupyter_client.manager import start_new_kernel
 
 from tests.e2e.kernel import SENTINEL_KEY
-from tests.servers.fault_server import FaultServer, Received, Reply
+from tests.servers.fault_server import FaultServer
 
-from .helpers import completion, prompt_of
+from .helpers import Gated
 
 pytestmark = pytest.mark.kernel
 
@@ -26,18 +25,8 @@ CELL = "%%chat --over items --no-wait --out job --concurrency 2 -m fake\nQ: {ite
 
 
 def test_a_batch_left_running_frees_the_notebook() -> None:
-    gate = threading.Event()
-
-    def respond(received: Received) -> Reply:
-        if received.path.endswith("/open"):
-            gate.set()
-            return Reply(body=b"{}")
-        reply = completion(f"<{prompt_of(received)}>")
-        reply.gate = gate
-        return reply
-
     with FaultServer() as srv:
-        srv.respond = respond  # type: ignore[assignment]
+        srv.respond = Gated()  # type: ignore[assignment]
         env = {**os.environ, "NSCALE_BASE_URL": srv.base_url, "NSCALE_API_KEY": SENTINEL_KEY}
         manager, client = start_new_kernel(kernel_name="python3", env=env)
         seen: list[dict[str, Any]] = []

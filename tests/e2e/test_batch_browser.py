@@ -8,14 +8,14 @@ to, not the cell running when they come.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from tests.batch.helpers import Gated
 from tests.conftest import require
-from tests.servers.fault_server import FaultServer, Received, Reply
+from tests.servers.fault_server import FaultServer
 
 from .browser import CHROMIUM, browser_page, jupyter_lab, run_all, screenshot
 from .kernel import SENTINEL_KEY
@@ -27,20 +27,8 @@ CELL_TEXT = "document.querySelectorAll('.jp-CodeCell')[{n}].querySelector('.jp-O
 
 def test_a_batch_left_running_keeps_its_bar_moving(tmp_path: Path) -> None:
     require(Path(CHROMIUM).exists(), "chromium missing: bash scripts/install_browser.sh")
-    from tests.batch.helpers import completion, prompt_of
-
-    gate = threading.Event()
-
-    def respond(received: Received) -> Reply:
-        if received.path.endswith("/open"):
-            gate.set()
-            return Reply(body=b"{}")
-        reply = completion(f"<{prompt_of(received)}>")
-        reply.gate = gate
-        return reply
-
     with FaultServer() as srv:
-        srv.respond = respond  # type: ignore[assignment]
+        srv.respond = Gated()  # type: ignore[assignment]
         nb = nbformat.v4.new_notebook()
         nb.cells = [nbformat.v4.new_code_cell(s) for s in (
             "%load_ext nscale_jupyter\nitems = [f'q{i}' for i in range(6)]",
