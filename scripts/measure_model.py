@@ -140,20 +140,21 @@ def call_prompts(n: int) -> list[tuple[str, ChatRequest]]:
     return out
 
 
-def result_prompts(n: int) -> list[tuple[str, int, ChatRequest]]:
-    """(city, temperature, request): a finished get_weather call with a held-out result."""
+def result_prompts(n: int) -> list[tuple[str, int, str, ChatRequest]]:
+    """(city, temperature, condition, request): a finished get_weather call, held-out result."""
     out = []
     for i, (city, ask) in enumerate(call_prompts(n)):
         temp = heldout.TEMPS[(i * 7) % len(heldout.TEMPS)]
         call = ToolCall(f"chatcmpl-tool-{i:016x}", "get_weather", json.dumps({"city": city}))
         # As the tool loop sends a function's dict back (json.dumps).
-        result = json.dumps({"city": city, "temp_c": temp, "condition": CONDITIONS[i % 8]})
+        condition = CONDITIONS[i % len(CONDITIONS)]
+        result = json.dumps({"city": city, "temp_c": temp, "condition": condition})
         messages = (
             *ask.messages,
             Message.assistant(None, [call]),
             Message.tool(call.id or "", result),
         )
-        out.append((city, temp, ask.replace(messages=messages)))
+        out.append((city, temp, condition, ask.replace(messages=messages)))
     return out
 
 
@@ -200,13 +201,15 @@ async def call_rate(send: Send, n: int) -> Rate:
 async def answer_rate(send: Send, n: int) -> Rate:
     """Rate 2: the answer after the tool result holds the result's city and number."""
     rate = Rate("answer states the result's city and number")
-    rate.parts = {"number": Rate("  of which the number"), "city": Rate("  of which the city")}
+    rate.parts = {"number": Rate("  of which the number"), "city": Rate("  of which the city"),
+                  "condition": Rate("  the condition too (not in the goal)")}  # fmt: skip
     given = result_prompts(n)
     results = await _gather([r for *_, r in given], send)
-    for (city, temp, _), result in zip(given, results, strict=True):
+    for (city, temp, condition, _), result in zip(given, results, strict=True):
         text = result.text or ""
         rate.parts["number"].add(states_number(text, temp), text)
         rate.parts["city"].add(city in text, text)
+        rate.parts["condition"].add(condition in text, f"{condition}: {text!r}")
         rate.add(city in text and states_number(text, temp), f"{city} {temp}: {text!r}")
     return rate
 
