@@ -38,6 +38,7 @@ __all__ = [
     "ImageWarning",
     "describe_image",
     "image_part",
+    "image_part_noted",
     "image_parts",
     "own_data",
     "sniff",
@@ -119,6 +120,15 @@ def image_part(source: Any, *, max_side: int = MAX_SIDE, detail: str | None = No
     raise ImageError(
         f"cannot send a value of type {type(source).__name__} as an image: give {_KINDS}"
     )
+
+
+def image_part_noted(source: Any) -> tuple[ImagePart, tuple[str, ...]]:
+    """:func:`image_part` and the warnings it gave (each :class:`ImageWarning` always), as
+    texts for a face to show its own way."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ImageWarning)
+        part = image_part(source)
+    return part, tuple(str(c.message) for c in caught)
 
 
 def _read(path: str) -> bytes:

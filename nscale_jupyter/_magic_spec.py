@@ -9,7 +9,6 @@ or an image may name a notebook variable instead. A bad value is a
 from __future__ import annotations
 
 import json
-import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -107,7 +106,7 @@ def image_parts(
     IPython expands ``{var}`` in the line to text first (``{folder}/x.png`` works,
     ``{fig}`` is ``Figure(...)``); a placeholder it left is looked up here.
     """
-    from ._images import ImageWarning, image_part
+    from ._images import image_part_noted
 
     parts = []
     for raw in args.image or ():
@@ -119,14 +118,13 @@ def image_parts(
                 source = ns[raw]  # a variable, as a JSON option may name one
             elif not args.no_interpolate and "{" in raw:
                 source = interpolate(raw, ns)  # a path built from variables
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", ImageWarning)
-                parts.append(image_part(source))
+            part, notes = image_part_noted(source)
         except (ImageError, InterpolationError) as exc:
             hint = ""
             if isinstance(source, str) and "no such image file" in str(exc):
                 hint = " (a Figure, PIL image or bytes in the notebook: --image NAME)"
             raise UsageError(f"--image {raw}: {exc}{hint}") from None
-        for warning in caught:
-            say(str(warning.message))
+        parts.append(part)
+        for note in notes:
+            say(note)
     return tuple(parts)

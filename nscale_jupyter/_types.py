@@ -157,6 +157,13 @@ class Message:
             return self.content
         return "".join(p.text for p in self.content if isinstance(p, TextPart))
 
+    @property
+    def images(self) -> tuple[ImagePart, ...]:
+        """The image parts of the message, in order; none for text-only content."""
+        if not isinstance(self.content, tuple):
+            return ()
+        return tuple(p for p in self.content if isinstance(p, ImagePart))
+
     def to_json(self) -> dict[str, JSON]:
         out: dict[str, JSON] = {"role": self.role}
         if isinstance(self.content, tuple):

@@ -45,9 +45,7 @@ def _image(part: ImagePart) -> str:
 
 
 def _images(message: Message) -> list[str]:
-    if not isinstance(message.content, tuple):
-        return []
-    return [_image(p) for p in message.content if isinstance(p, ImagePart)]
+    return [_image(p) for p in message.images]
 
 
 def _pre(text: str) -> str:
@@ -207,9 +205,7 @@ def _resent(m: Message, turn: int) -> tuple[str, list[str]]:
     odd URL cannot add a flag or a line to the cell.
     """
     sources = [
-        p.url.strip()
-        for p in (m.content if isinstance(m.content, tuple) else ())
-        if isinstance(p, ImagePart) and (own_data(p) is not None or _REMOTE.fullmatch(p.url))
+        p.url.strip() for p in m.images if own_data(p) is not None or _REMOTE.fullmatch(p.url)
     ]
     names = [f"image_{turn}_{k}" for k in range(1, len(sources) + 1)]
     lines = [f"{n} = {u!r}" for n, u in zip(names, sources, strict=True)]

@@ -10,19 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .._images import describe_image, thumbnail
-from .._types import ImagePart, Message
+from .._types import ImagePart
 from ._escape import escape_html
 
-__all__ = ["image_html", "images_html", "images_text", "message_images"]
+__all__ = ["image_html", "images_html", "images_text"]
 
 _THUMB = "max-height:96px;max-width:160px;border:1px solid #ccc;margin:2px 4px 2px 0"
-
-
-def message_images(message: Message) -> list[ImagePart]:
-    """The image parts of a message (none for text-only content)."""
-    if not isinstance(message.content, tuple):
-        return []
-    return [p for p in message.content if isinstance(p, ImagePart)]
 
 
 def image_html(part: ImagePart, side: int = 96) -> str:

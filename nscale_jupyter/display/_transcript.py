@@ -8,7 +8,7 @@ from dataclasses import replace
 from .._types import Message
 from ._colours import tone
 from ._escape import escape_html, inert_html
-from ._images import images_html, images_text, message_images
+from ._images import images_html, images_text
 
 __all__ = ["transcript_bundle"]
 
@@ -19,7 +19,7 @@ _COLOURS = {role: tone(hue) for role, hue in _HUES.items()}
 
 def _describe(message: Message) -> str:
     text = message.text
-    if pictures := message_images(message):
+    if pictures := message.images:
         text = f"{text}\n{images_text(pictures)}" if text else images_text(pictures)
     for call in message.tool_calls:
         text += f"\n-> {call.name}({call.arguments})  [{call.id}]"
@@ -37,11 +37,11 @@ def transcript_bundle(name: str, messages: Sequence[Message]) -> dict[str, str]:
         body = _describe(m)
         plain.append(f"{m.role}: {body}")
         colour = _COLOURS.get(m.role, _COLOURS["system"])
-        shown = _describe(replace(m, content=m.text)) if message_images(m) else body
+        shown = _describe(replace(m, content=m.text)) if m.images else body
         rows.append(
             f"<div style='margin:4px 0'><b style='color:{colour}'>{escape_html(m.role)}</b>"
             f"<div style='white-space:pre-wrap;margin-left:1em'>{escape_html(shown)}</div>"
-            f"{images_html(message_images(m))}</div>"
+            f"{images_html(m.images)}</div>"
         )
     html = (
         f"<div class='nscale-history'><i>thread {escape_html(name)}</i>"

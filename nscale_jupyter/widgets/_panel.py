@@ -26,7 +26,7 @@ from .._session import Session
 from .._tools import ToolSchemaError
 from .._turn import TurnSpec
 from .._turn_events import TurnOutcome
-from .._types import ImagePart, Message, TextPart
+from .._types import Message
 from ..display._branch import branch_html
 from ..display._colours import error_html
 from ..display._compare import compare_bundle
@@ -263,12 +263,8 @@ class Panel:
         users = [m for m in last.messages if m.role == "user"] if last is not None else []
         if self.prompt.value.strip() or self.images.parts or not users:
             return
-        content = users[-1].content
-        if isinstance(content, str):
-            self.prompt.value = content
-        elif content:
-            self.prompt.value = "".join(p.text for p in content if isinstance(p, TextPart))
-            self.images.set(p for p in content if isinstance(p, ImagePart))
+        self.prompt.value = users[-1].text
+        self.images.set(users[-1].images)
 
     def _prompt_text(self) -> str:
         return str(self.prompt.value) + self.images.text()

@@ -8,14 +8,13 @@ scaled, re-encoded); a file that is no image is named, not sent.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable
 from typing import Any
 
 import ipywidgets as w
 
 from .._exceptions import ImageError
-from .._images import ImageWarning, image_part
+from .._images import image_part_noted
 from .._types import ImagePart
 from ..display._escape import escape_html
 from ..display._images import image_html
@@ -58,11 +57,11 @@ class PromptImages:
         added, notes = [], []
         for file in files:
             try:
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always", ImageWarning)
-                    added.append(image_part(bytes(file["content"])))
-                notes += [f"{file['name']}: {c.message}" for c in caught]
+                part, warned = image_part_noted(bytes(file["content"]))
             except ImageError as exc:
                 notes.append(f"{file['name']}: not sent: {exc}")
+                continue
+            added.append(part)
+            notes += [f"{file['name']}: {text}" for text in warned]
         self.upload.value = ()  # taken in: the same file can be chosen again
         self.set((*self.parts, *added), notes)
