@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -21,8 +22,12 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 def require(condition: bool, reason: str) -> None:
     """Skip (locally) or fail (under CI=true) when a real component is missing."""
-    if condition:
-        return
+    if not condition:
+        missing(reason)
+
+
+def missing(reason: str) -> NoReturn:
+    """A real component is missing or did not start: skip locally, fail under CI=true."""
     if IN_CI:
         pytest.fail(f"missing under CI: {reason}", pytrace=False)
     pytest.skip(reason)
@@ -41,8 +46,6 @@ def engine():  # type: ignore[no-untyped-def]
     try:
         eng = start()
     except EngineError as exc:
-        if IN_CI:
-            pytest.fail(f"the local engine did not start: {exc}", pytrace=False)
-        pytest.skip(f"the local engine did not start: {exc}")
+        missing(f"the local engine did not start: {exc}")
     yield eng
     eng.stop()
